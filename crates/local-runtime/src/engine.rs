@@ -1,0 +1,207 @@
+//! The local twin of Athena: Apache DataFusion over the lake's Parquet files, seeing exactly
+//! the partitions registered in the [`LocalCatalog`], as Athena sees only what Glue has.
+//!
+//! Every table of DESIGN §4 is registered under its Glue name, so the Athena/Trino SQL in
+//! `sql/` runs unchanged.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, RecordBatch};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, SchemaRef};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use async_trait::async_trait;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{col, lit, SessionConfig, SessionContext};
+use event_model::schema::{TableSpec, PROCESSED_EVENTS, QUARANTINED_EVENTS, TITLES};
+use pipeline_core::ports::{QueryEngine, QueryResult, ResultColumn};
+use serde_json::{Number, Value};
+
+use crate::catalog::{CatalogDocument, LocalCatalog};
+use crate::error::{Error, Result};
+
+/// A DataFusion session over one lake.
+pub struct LocalQueryEngine {
+    ctx: SessionContext,
+    lake_root: PathBuf,
+}
+
+impl std::fmt::Debug for LocalQueryEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalQueryEngine").field("lake_root", &self.lake_root).finish()
+    }
+}
+
+impl LocalQueryEngine {
+    /// Opens the lake at `lake_root` and registers every table with its catalogued partitions.
+    pub async fn open(lake_root: &Path) -> Result<Self> {
+        if !lake_root.is_dir() {
+            return Err(Error::MissingLake(lake_root.display().to_string()));
+        }
+        let lake_root = lake_root
+            .canonicalize()
+            .map_err(|error| Error::Core(crate::error::io(format!("resolving {}", lake_root.display()), error)))?;
+        let config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_target_partitions(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+        let ctx = SessionContext::new_with_config(config);
+        let document = LocalCatalog::new(&lake_root).load()?;
+        for spec in [&PROCESSED_EVENTS, &QUARANTINED_EVENTS] {
+            register_partitioned(&ctx, &lake_root, spec, &document).await?;
+        }
+        register_titles(&ctx, &lake_root).await?;
+        Ok(Self { ctx, lake_root })
+    }
+
+    /// The DataFusion session, for callers that want DataFrames.
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Runs SQL and returns the Arrow batches.
+    pub async fn query_batches(&self, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let frame = self.ctx.sql(sql).await?;
+        let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+        let batches = frame.collect().await?;
+        Ok((schema, batches))
+    }
+}
+
+fn directory_url(path: &Path) -> Result<ListingTableUrl> {
+    let mut text = path.display().to_string();
+    if !text.ends_with('/') {
+        text.push('/');
+    }
+    Ok(ListingTableUrl::parse(text)?)
+}
+
+async fn register_partitioned(
+    ctx: &SessionContext,
+    lake_root: &Path,
+    spec: &TableSpec,
+    document: &CatalogDocument,
+) -> Result<()> {
+    let partitions: Vec<String> = document
+        .tables
+        .get(spec.name)
+        .map(|table| table.partitions.keys().cloned().collect())
+        .unwrap_or_default();
+    let location = lake_root.join(spec.location);
+    if partitions.is_empty() || !location.is_dir() {
+        let empty = MemTable::try_new(spec.table_schema(), vec![vec![]])?;
+        ctx.register_table(spec.name, Arc::new(empty))?;
+        return Ok(());
+    }
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_table_partition_cols(
+            spec.partition_keys.iter().map(|key| ((*key).to_owned(), DataType::Utf8)).collect(),
+        );
+    let config = ListingTableConfig::new(directory_url(&location)?)
+        .with_listing_options(options)
+        .with_schema(spec.file_schema());
+    let table = ListingTable::try_new(config)?;
+    // Only catalogued partitions are visible (Athena without MSCK REPAIR).
+    let Some(key) = spec.partition_keys.first() else {
+        return Err(Error::Query(format!("{} has no partition key", spec.name)));
+    };
+    let visible = ctx
+        .read_table(Arc::new(table))?
+        .filter(col(*key).in_list(partitions.iter().map(|value| lit(value.clone())).collect(), false))?;
+    ctx.register_table(spec.name, visible.into_view())?;
+    Ok(())
+}
+
+async fn register_titles(ctx: &SessionContext, lake_root: &Path) -> Result<()> {
+    let location = lake_root.join(TITLES.location);
+    let has_file = std::fs::read_dir(&location)
+        .map(|entries| {
+            entries.flatten().any(|entry| entry.file_name().to_string_lossy().ends_with(".parquet"))
+        })
+        .unwrap_or(false);
+    if !has_file {
+        ctx.register_table(TITLES.name, Arc::new(MemTable::try_new(TITLES.file_schema(), vec![vec![]])?))?;
+        return Ok(());
+    }
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new(directory_url(&location)?)
+        .with_listing_options(options)
+        .with_schema(TITLES.file_schema());
+    ctx.register_table(TITLES.name, Arc::new(ListingTable::try_new(config)?))?;
+    Ok(())
+}
+
+/// Converts Arrow batches into the engine-neutral [`QueryResult`].
+pub fn to_query_result(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<QueryResult> {
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|field| ResultColumn { name: field.name().clone(), type_name: field.data_type().to_string() })
+        .collect();
+    let mut rows = Vec::new();
+    for batch in batches {
+        let cells: Vec<Vec<Value>> =
+            batch.columns().iter().map(column_values).collect::<Result<_>>()?;
+        for row in 0..batch.num_rows() {
+            rows.push(cells.iter().map(|column| column[row].clone()).collect());
+        }
+    }
+    Ok(QueryResult { columns, rows, bytes_scanned: None, engine_ms: None })
+}
+
+fn column_values(array: &ArrayRef) -> Result<Vec<Value>> {
+    let len = array.len();
+    let data_type = array.data_type();
+    let values = if data_type.is_signed_integer() {
+        let ints = cast(array, &DataType::Int64)?;
+        let ints = ints.as_any().downcast_ref::<arrow::array::Int64Array>().ok_or_else(|| Error::Query("cast".into()))?;
+        (0..len).map(|i| if ints.is_null(i) { Value::Null } else { Value::from(ints.value(i)) }).collect()
+    } else if data_type.is_unsigned_integer() {
+        let ints = cast(array, &DataType::UInt64)?;
+        let ints = ints.as_any().downcast_ref::<arrow::array::UInt64Array>().ok_or_else(|| Error::Query("cast".into()))?;
+        (0..len).map(|i| if ints.is_null(i) { Value::Null } else { Value::from(ints.value(i)) }).collect()
+    } else if data_type.is_floating() || matches!(data_type, DataType::Decimal128(..) | DataType::Decimal256(..)) {
+        let floats = cast(array, &DataType::Float64)?;
+        let floats = floats.as_any().downcast_ref::<arrow::array::Float64Array>().ok_or_else(|| Error::Query("cast".into()))?;
+        (0..len)
+            .map(|i| {
+                if floats.is_null(i) {
+                    Value::Null
+                } else {
+                    Number::from_f64(floats.value(i)).map(Value::Number).unwrap_or(Value::Null)
+                }
+            })
+            .collect()
+    } else if matches!(data_type, DataType::Boolean) {
+        let bools = array.as_any().downcast_ref::<arrow::array::BooleanArray>().ok_or_else(|| Error::Query("cast".into()))?;
+        (0..len).map(|i| if bools.is_null(i) { Value::Null } else { Value::Bool(bools.value(i)) }).collect()
+    } else {
+        let options = FormatOptions::default();
+        let formatter = ArrayFormatter::try_new(array.as_ref(), &options)?;
+        (0..len)
+            .map(|i| if array.is_null(i) { Value::Null } else { Value::String(formatter.value(i).to_string()) })
+            .collect()
+    };
+    Ok(values)
+}
+
+#[async_trait]
+impl QueryEngine for LocalQueryEngine {
+    async fn query(&self, sql: &str) -> pipeline_core::Result<QueryResult> {
+        let (schema, batches) = self.query_batches(sql).await.map_err(|error| match error {
+            Error::Core(core) => core,
+            other => pipeline_core::Error::Invalid(other.to_string()),
+        })?;
+        to_query_result(&schema, &batches).map_err(|error| pipeline_core::Error::Invalid(error.to_string()))
+    }
+}
+
+impl From<arrow::error::ArrowError> for Error {
+    fn from(error: arrow::error::ArrowError) -> Self {
+        Error::Query(error.to_string())
+    }
+}

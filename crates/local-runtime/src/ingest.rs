@@ -1,0 +1,149 @@
+//! Ingest: the local stand-in for S3 notifications invoking the transformer and registrar
+//! Lambdas. Every raw object without a ledger is transformed (in parallel, one per core),
+//! its outputs published, and every partition named by any ledger registered in the catalog.
+//!
+//! Re-running is a no-op that rewrites nothing: processed objects are recognised by their
+//! ledger (keyed by the digest of key + content hash), and the catalog is only rewritten when
+//! a partition is new.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use futures::stream::{self, StreamExt};
+use pipeline_core::keys::{partition_of_key, LEDGER_PREFIX, RAW_PREFIX};
+use pipeline_core::ports::{BlobStore, ObjectMeta, PartitionCatalog, PartitionSpec};
+use pipeline_core::process::{is_processed, process_object};
+use pipeline_core::{Ledger, TransformConfig};
+use tracing::{info, warn};
+
+use crate::error::{Error, Result};
+use crate::lake::Lake;
+
+/// What an ingest run did.
+#[derive(Debug, Default)]
+pub struct IngestReport {
+    /// Ledgers of the objects processed in this run.
+    pub processed: Vec<Ledger>,
+    /// Raw objects skipped because they already had a ledger.
+    pub already_processed: usize,
+    /// Objects that failed, with the error (the rest of the run continues).
+    pub failed: Vec<(String, String)>,
+    /// Partitions newly registered in the catalog.
+    pub partitions_added: usize,
+}
+
+/// Progress callbacks for long runs (the CLI draws a bar).
+pub trait IngestProgress: Send + Sync {
+    /// Called once with the number of objects to process.
+    fn start(&self, total: u64);
+    /// Called after each object.
+    fn advance(&self, key: &str);
+}
+
+impl IngestProgress for () {
+    fn start(&self, _total: u64) {}
+    fn advance(&self, _key: &str) {}
+}
+
+/// Raw objects that have no ledger yet.
+pub async fn pending_raw_objects(lake: &Lake) -> Result<(Vec<ObjectMeta>, usize)> {
+    let store = lake.store();
+    let mut pending = Vec::new();
+    let mut done = 0;
+    for meta in store.list(RAW_PREFIX).await? {
+        if is_processed(store.as_ref(), &meta).await? {
+            done += 1;
+        } else {
+            pending.push(meta);
+        }
+    }
+    Ok((pending, done))
+}
+
+/// Transforms `keys` (in parallel) and publishes their outputs. Failures are collected.
+pub async fn transform_keys(
+    lake: &Lake,
+    keys: Vec<String>,
+    config: &TransformConfig,
+    progress: Arc<dyn IngestProgress>,
+) -> Result<(Vec<Ledger>, Vec<(String, String)>)> {
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    progress.start(keys.len() as u64);
+    let store = lake.store();
+    let runtime = tokio::runtime::Handle::current();
+    let results: Vec<(String, std::result::Result<Ledger, String>)> = stream::iter(keys)
+        .map(|key| {
+            let store = store.clone();
+            let config = config.clone();
+            let runtime = runtime.clone();
+            let progress = progress.clone();
+            async move {
+                let task_key = key.clone();
+                let joined = tokio::task::spawn_blocking(move || {
+                    runtime.block_on(process_object(store.as_ref(), &task_key, &config))
+                })
+                .await;
+                progress.advance(&key);
+                let outcome = match joined {
+                    Ok(Ok(ledger)) => Ok(ledger),
+                    Ok(Err(error)) => Err(error.to_string()),
+                    Err(error) => Err(format!("worker failed: {error}")),
+                };
+                (key, outcome)
+            }
+        })
+        .buffered(workers)
+        .collect()
+        .await;
+    let mut ledgers = Vec::new();
+    let mut failed = Vec::new();
+    for (key, outcome) in results {
+        match outcome {
+            Ok(ledger) => ledgers.push(ledger),
+            Err(error) => {
+                warn!(key = %key, error = %error, "Object failed");
+                failed.push((key, error));
+            }
+        }
+    }
+    Ok((ledgers, failed))
+}
+
+/// Registers every partition named by any ledger in the lake. Returns how many were new.
+pub async fn register_partitions(lake: &Lake) -> Result<usize> {
+    let store = lake.store();
+    let mut partitions = BTreeSet::new();
+    for meta in store.list(LEDGER_PREFIX).await? {
+        let Some(bytes) = store.get(&meta.key).await? else { continue };
+        let ledger = Ledger::from_json(&bytes).map_err(|error| {
+            Error::Task(format!("ledger {} is unreadable: {error}", meta.key))
+        })?;
+        let keys = ledger
+            .outputs
+            .iter()
+            .map(|o| o.key.as_str())
+            .chain(ledger.quarantine_outputs.iter().map(|o| o.key.as_str()));
+        for key in keys {
+            if let Some(partition) = partition_of_key(key) {
+                partitions.insert(PartitionSpec {
+                    table: partition.table.to_owned(),
+                    values: vec![partition.value],
+                    location: partition.location,
+                });
+            }
+        }
+    }
+    let partitions: Vec<PartitionSpec> = partitions.into_iter().collect();
+    Ok(lake.catalog().add_partitions(&partitions).await?)
+}
+
+/// Processes every unprocessed raw object and registers the partitions.
+pub async fn ingest(lake: &Lake, config: &TransformConfig, progress: Arc<dyn IngestProgress>) -> Result<IngestReport> {
+    let (pending, already_processed) = pending_raw_objects(lake).await?;
+    info!(pending = pending.len(), already_processed, "Ingest started");
+    let keys = pending.into_iter().map(|meta| meta.key).collect();
+    let (processed, failed) = transform_keys(lake, keys, config, progress).await?;
+    let partitions_added = register_partitions(lake).await?;
+    info!(processed = processed.len(), failed = failed.len(), partitions_added, "Ingest finished");
+    Ok(IngestReport { processed, already_processed, failed, partitions_added })
+}

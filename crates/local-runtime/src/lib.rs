@@ -1,0 +1,29 @@
+//! # local-runtime
+//!
+//! StreamLake on one machine, with no AWS account: the ports of `pipeline-core` implemented
+//! over a local directory (the lake) and Apache DataFusion.
+//!
+//! | AWS | local twin |
+//! |---|---|
+//! | S3 buckets | [`fs_store::LocalBlobStore`] over `./lake` |
+//! | Kinesis Data Firehose | [`firehose::LocalFirehose`] (same buffering, gzip and key names) |
+//! | S3 notification → transformer / registrar Lambdas | [`ingest`] |
+//! | Glue Data Catalog | [`catalog::LocalCatalog`] (`lake/catalog/netflix-streams-aws.json`) |
+//! | Athena | [`engine::LocalQueryEngine`] (DataFusion, registered partitions only) |
+
+pub mod catalog;
+pub mod engine;
+pub mod error;
+pub mod firehose;
+pub mod fs_store;
+pub mod ingest;
+pub mod lake;
+pub mod titles;
+
+pub use catalog::LocalCatalog;
+pub use engine::LocalQueryEngine;
+pub use error::{Error, Result};
+pub use firehose::{FirehoseConfig, LocalFirehose};
+pub use fs_store::LocalBlobStore;
+pub use ingest::{ingest, IngestProgress, IngestReport};
+pub use lake::Lake;

@@ -1,0 +1,33 @@
+//! # pipeline-core
+//!
+//! The pure pipeline of StreamLake, shared by the local runtime and the Lambdas. It never
+//! imports an AWS SDK: the outside world is reached through the [`ports`].
+//!
+//! - [`decode`]: streaming gzip NDJSON decoding, with oversized-line and corruption handling;
+//! - [`transform`]: validation, PII removal, dedup, derived columns, per-partition output;
+//! - [`encode`]: deterministic Snappy Parquet writers;
+//! - [`keys`]: object layouts and digests (DESIGN §3);
+//! - [`ledger`]: per-object accounting (DESIGN §5);
+//! - [`process`]: the transform wired to the ports (read, transform, publish, ledger);
+//! - [`metrics`]: CloudWatch EMF lines;
+//! - [`queries`]: the named queries and Athena DDL of `sql/`, embedded;
+//! - [`ports`]: blob store, delivery stream, partition catalog and query engine traits.
+
+pub mod decode;
+pub mod encode;
+pub mod error;
+pub mod keys;
+pub mod ledger;
+pub mod metrics;
+pub mod ports;
+pub mod process;
+pub mod queries;
+pub mod transform;
+
+pub use error::{Error, Result};
+pub use ledger::{Ledger, LedgerOutput, QuarantineOutput};
+pub use ports::{
+    BlobReader, BlobStore, DeliveryStream, ObjectMeta, PartitionCatalog, PartitionSpec, PutBatchOutcome,
+    QueryEngine, QueryResult, ResultColumn,
+};
+pub use transform::{transform_object, SourceObject, StagedOutput, TransformConfig, TransformOutput};

@@ -1,0 +1,102 @@
+//! The named queries of `sql/queries/`, embedded at compile time so the CLI and the
+//! query-runner Lambda run exactly the same SQL (Athena/Trino dialect, also valid on
+//! DataFusion), and the Athena DDL of `sql/ddl/`.
+
+/// A named query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NamedQuery {
+    /// Name (the file stem).
+    pub name: &'static str,
+    /// The SQL text.
+    pub sql: &'static str,
+}
+
+macro_rules! named {
+    ($name:literal) => {
+        NamedQuery {
+            name: $name,
+            sql: include_str!(concat!("../../../sql/queries/", $name, ".sql")),
+        }
+    };
+}
+
+/// Every named query, in the order the demo prints them.
+pub const NAMED_QUERIES: [NamedQuery; 6] = [
+    named!("rows_per_date"),
+    named!("event_type_distribution"),
+    named!("top_titles"),
+    named!("events_by_country"),
+    named!("events_by_device"),
+    named!("dq_rejections_by_reason"),
+];
+
+impl NamedQuery {
+    /// The description: the text of the leading `--` comment.
+    pub fn summary(&self) -> &'static str {
+        self.sql
+            .lines()
+            .next()
+            .and_then(|line| line.strip_prefix("--"))
+            .map(str::trim)
+            .unwrap_or(self.name)
+    }
+}
+
+/// Looks up a named query.
+pub fn named_query(name: &str) -> Option<&'static NamedQuery> {
+    NAMED_QUERIES.iter().find(|query| query.name == name)
+}
+
+/// The Athena DDL files, by table name.
+pub const ATHENA_DDL: [(&str, &str); 4] = [
+    ("raw_netflix_events", include_str!("../../../sql/ddl/raw_netflix_events.sql")),
+    ("processed_netflix_events", include_str!("../../../sql/ddl/processed_netflix_events.sql")),
+    ("quarantined_netflix_events", include_str!("../../../sql/ddl/quarantined_netflix_events.sql")),
+    ("netflix_titles", include_str!("../../../sql/ddl/netflix_titles.sql")),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use event_model::schema::PARQUET_TABLES;
+
+    #[test]
+    fn every_named_query_is_embedded_with_a_summary() {
+        for query in NAMED_QUERIES {
+            assert!(query.sql.contains("SELECT"), "{}", query.name);
+            assert!(!query.summary().is_empty() && query.summary() != query.name, "{}", query.name);
+        }
+        assert!(named_query("top_titles").is_some());
+        assert!(named_query("nope").is_none());
+    }
+
+    /// The hand-written Athena DDL must declare exactly the columns the transformer writes.
+    #[test]
+    fn athena_ddl_matches_the_table_specs() {
+        for spec in PARQUET_TABLES {
+            let (_, ddl) = ATHENA_DDL.iter().find(|(name, _)| *name == spec.name).unwrap();
+            let statement = &ddl[ddl.find("CREATE EXTERNAL TABLE").unwrap()..];
+            let body = statement.split_once('(').unwrap().1;
+            let columns_text = body.split_once("\n)").unwrap().0;
+            let declared: Vec<(String, String)> = columns_text
+                .lines()
+                .map(|line| line.trim().trim_end_matches(','))
+                .filter(|line| !line.is_empty())
+                .map(|line| {
+                    let (name, ty) = line.split_once(' ').unwrap();
+                    (name.to_owned(), ty.trim().to_owned())
+                })
+                .collect();
+            let expected: Vec<(String, String)> = spec
+                .columns
+                .iter()
+                .map(|c| (c.name.to_owned(), c.column_type.glue_type().to_owned()))
+                .collect();
+            assert_eq!(declared, expected, "{}", spec.name);
+            for key in spec.partition_keys {
+                assert!(ddl.contains(&format!("PARTITIONED BY ({key} string)")), "{}", spec.name);
+            }
+            assert!(ddl.contains(spec.location), "{} location", spec.name);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! `streamlake bench`: honest throughput and memory numbers for the transformer.
+//!
+//! `bench transform --input FILE` runs the real transform on the same input several times,
+//! in this one process, staging outputs in a temporary directory, and reports the median
+//! time, events/s, MB/s (compressed and decompressed) and the process's peak RSS.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use local_runtime::fs_store::content_hash;
+use pipeline_core::{transform_object, SourceObject, TransformConfig};
+
+/// Arguments of `bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub target: BenchTarget,
+}
+
+/// What to benchmark.
+#[derive(Debug, Subcommand)]
+pub enum BenchTarget {
+    /// Transform one raw object repeatedly.
+    Transform {
+        /// A gzip NDJSON raw object.
+        #[arg(long)]
+        input: PathBuf,
+        /// Timed repetitions (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        iterations: usize,
+    },
+}
+
+/// Peak resident set size of this process in bytes (Linux `VmHWM`).
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Runs `bench`.
+pub async fn run(args: BenchArgs) -> Result<ExitCode> {
+    match args.target {
+        BenchTarget::Transform { input, iterations } => bench_transform(input, iterations.max(1)),
+    }
+}
+
+fn bench_transform(input: PathBuf, iterations: usize) -> Result<ExitCode> {
+    let etag = content_hash(&input).with_context(|| format!("cannot read {}", input.display()))?;
+    let source = SourceObject { key: input.display().to_string(), etag, last_modified: 0 };
+    let mut timings = Vec::with_capacity(iterations);
+    let mut last = None;
+    for _ in 0..iterations {
+        let staging = tempfile::tempdir().context("creating a staging directory")?;
+        let config = TransformConfig::new(staging.path());
+        let file = std::fs::File::open(&input).with_context(|| format!("cannot read {}", input.display()))?;
+        let started = Instant::now();
+        let output = transform_object(&source, std::io::BufReader::new(file), &config)?;
+        timings.push(started.elapsed().as_secs_f64());
+        last = Some((output.ledger, output.decompressed_bytes));
+    }
+    let Some((ledger, decompressed)) = last else { anyhow::bail!("no iterations ran") };
+    timings.sort_by(f64::total_cmp);
+    let median = timings[timings.len() / 2];
+    let mb = |bytes: u64| bytes as f64 / 1_000_000.0;
+    println!("transform benchmark: {} ({} iterations, median reported)", input.display(), iterations);
+    println!("  records in:          {}", ledger.records_in);
+    println!("  median time:         {:.3} s (min {:.3}, max {:.3})", median, timings[0], timings[timings.len() - 1]);
+    println!("  events/s:            {:.0}", ledger.records_in as f64 / median);
+    println!("  MB/s (gzip input):   {:.1}", mb(ledger.bytes_in) / median);
+    println!("  MB/s (decompressed): {:.1}", mb(decompressed) / median);
+    match peak_rss_bytes() {
+        Some(bytes) => println!("  peak RSS:            {:.1} MiB", bytes as f64 / (1024.0 * 1024.0)),
+        None => println!("  peak RSS:            n/a (no /proc/self/status)"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

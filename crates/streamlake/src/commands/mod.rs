@@ -1,0 +1,26 @@
+//! One module per subcommand.
+
+pub mod bench;
+pub mod demo;
+pub mod generate;
+pub mod ingest;
+pub mod query;
+pub mod status;
+pub mod transform;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use local_runtime::Lake;
+use pipeline_core::TransformConfig;
+
+/// Opens an existing lake, with a clear error if it is missing.
+pub fn open_lake(path: &Path) -> Result<Lake> {
+    Ok(Lake::open(path)?)
+}
+
+/// The transform configuration for a lake (staging inside it).
+pub fn transform_config(lake: &Lake) -> Result<TransformConfig> {
+    let staging = lake.staging_dir().context("preparing the staging directory")?;
+    Ok(TransformConfig::new(staging))
+}

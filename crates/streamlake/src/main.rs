@@ -1,0 +1,105 @@
+//! # streamlake
+//!
+//! The StreamLake command line. It runs the whole pipeline on one machine, with the lake in
+//! a local directory and DataFusion standing in for Athena:
+//!
+//! ```text
+//! streamlake demo                      # generate → Firehose → transform → catalog → queries
+//! streamlake generate --events 100000  # synthetic plays into lake/raw through the local Firehose
+//! streamlake ingest                    # transform every new raw object, register partitions
+//! streamlake transform --input F.gz    # one object, exactly as the transformer Lambda would
+//! streamlake query --named top_titles  # Athena SQL on DataFusion
+//! streamlake status                    # what the lake holds, and whether every ledger balances
+//! streamlake bench transform --input F # events/s, MB/s and peak RSS
+//! ```
+//!
+//! Errors print one line on stderr and exit non-zero.
+
+mod commands;
+mod output;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// StreamLake: a Netflix-style playback-analytics lakehouse, local twin of the AWS pipeline.
+#[derive(Debug, Parser)]
+#[command(name = "streamlake", version, about, long_about = None)]
+struct Cli {
+    /// More logging on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate → Firehose-style raw objects → Parquet → catalog → queries, printed as tables.
+    Demo(commands::demo::DemoArgs),
+    /// Generate synthetic playback events into the raw zone through the local Firehose.
+    Generate(commands::generate::GenerateArgs),
+    /// Transform raw objects (anywhere on disk) exactly as the transformer Lambda would.
+    Transform(commands::transform::TransformArgs),
+    /// Transform every unprocessed raw object and register its partitions.
+    Ingest(commands::ingest::IngestArgs),
+    /// Run SQL (Athena/Trino dialect) on the local engine.
+    Query(commands::query::QueryArgs),
+    /// Summarise the lake: objects, ledgers, partitions, rows.
+    Status(commands::status::StatusArgs),
+    /// Benchmarks.
+    Bench(commands::bench::BenchArgs),
+}
+
+/// The default lake directory.
+pub(crate) fn default_lake() -> PathBuf {
+    PathBuf::from("lake")
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Demo(args) => commands::demo::run(args).await,
+            Command::Generate(args) => commands::generate::run(args).await,
+            Command::Transform(args) => commands::transform::run(args).await,
+            Command::Ingest(args) => commands::ingest::run(args).await,
+            Command::Query(args) => commands::query::run(args).await,
+            Command::Status(args) => commands::status::run(args).await,
+            Command::Bench(args) => commands::bench::run(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            let message = format!("{error:#}").replace('\n', " ");
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
