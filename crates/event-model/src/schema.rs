@@ -91,7 +91,8 @@ impl TableSpec {
             .iter()
             .map(|spec| Field::new(spec.name, spec.column_type.arrow_type(), spec.nullable))
             .collect();
-        fields.extend(self.partition_keys.iter().map(|key| Field::new(*key, DataType::Utf8, false)));
+        fields
+            .extend(self.partition_keys.iter().map(|key| Field::new(*key, DataType::Utf8, false)));
         Arc::new(Schema::new(fields))
     }
 }
@@ -165,11 +166,8 @@ mod tests {
 
     #[test]
     fn processed_table_has_the_design_columns_and_types() {
-        let glue: Vec<(&str, &str)> = PROCESSED_EVENTS
-            .columns
-            .iter()
-            .map(|c| (c.name, c.column_type.glue_type()))
-            .collect();
+        let glue: Vec<(&str, &str)> =
+            PROCESSED_EVENTS.columns.iter().map(|c| (c.name, c.column_type.glue_type())).collect();
         for (name, ty) in [
             ("event_id", "string"),
             ("event_ts", "bigint"),
@@ -192,6 +190,9 @@ mod tests {
     fn timestamps_are_utc_milliseconds() {
         let schema = PROCESSED_EVENTS.file_schema();
         let field = schema.field_with_name("event_timestamp").unwrap();
-        assert_eq!(field.data_type(), &DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())));
+        assert_eq!(
+            field.data_type(),
+            &DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
+        );
     }
 }

@@ -419,9 +419,9 @@ fn parse_fields(text: &str) -> Result<RawFields, Rejection> {
         };
         Rejection::new(ReasonCode::MalformedJson, detail)
     })?;
-    deserializer
-        .end()
-        .map_err(|error| Rejection::new(ReasonCode::MalformedJson, format!("invalid JSON: {error}")))?;
+    deserializer.end().map_err(|error| {
+        Rejection::new(ReasonCode::MalformedJson, format!("invalid JSON: {error}"))
+    })?;
     Ok(fields)
 }
 

@@ -50,7 +50,10 @@ impl CatalogTable {
             columns: spec
                 .columns
                 .iter()
-                .map(|c| CatalogColumn { name: c.name.to_owned(), glue_type: c.column_type.glue_type().to_owned() })
+                .map(|c| CatalogColumn {
+                    name: c.name.to_owned(),
+                    glue_type: c.column_type.glue_type().to_owned(),
+                })
                 .collect(),
             partition_keys: spec.partition_keys.iter().map(|k| (*k).to_owned()).collect(),
             partitions: BTreeMap::new(),
@@ -111,11 +114,16 @@ impl LocalCatalog {
                 let mut document: CatalogDocument = serde_json::from_slice(&bytes)?;
                 // Tables added in a newer version appear with no partitions.
                 for spec in PARQUET_TABLES {
-                    document.tables.entry(spec.name.to_owned()).or_insert_with(|| CatalogTable::from_spec(spec));
+                    document
+                        .tables
+                        .entry(spec.name.to_owned())
+                        .or_insert_with(|| CatalogTable::from_spec(spec));
                 }
                 Ok(document)
             }
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(CatalogDocument::new()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                Ok(CatalogDocument::new())
+            }
             Err(error) => Err(io(format!("reading {}", path.display()), error)),
         }
     }
@@ -171,8 +179,10 @@ impl PartitionCatalog for LocalCatalog {
                     )));
                 }
                 let name = partition.values.join("/");
-                if !table.partitions.contains_key(&name) {
-                    table.partitions.insert(name, partition.location.clone());
+                if let std::collections::btree_map::Entry::Vacant(entry) =
+                    table.partitions.entry(name)
+                {
+                    entry.insert(partition.location.clone());
                     added += 1;
                 }
             }
@@ -214,10 +224,17 @@ mod tests {
     async fn adds_partitions_idempotently_and_atomically() {
         let dir = tempfile::tempdir().unwrap();
         let catalog = LocalCatalog::new(dir.path());
-        assert_eq!(catalog.add_partitions(&[spec("2026-01-02"), spec("2026-01-01")]).await.unwrap(), 2);
+        assert_eq!(
+            catalog.add_partitions(&[spec("2026-01-02"), spec("2026-01-01")]).await.unwrap(),
+            2
+        );
         let bytes = fs::read(catalog.document_path()).unwrap();
         assert_eq!(catalog.add_partitions(&[spec("2026-01-01")]).await.unwrap(), 0);
-        assert_eq!(fs::read(catalog.document_path()).unwrap(), bytes, "no-op update rewrites nothing");
+        assert_eq!(
+            fs::read(catalog.document_path()).unwrap(),
+            bytes,
+            "no-op update rewrites nothing"
+        );
         let values: Vec<String> = catalog
             .partitions("processed_netflix_events")
             .await

@@ -13,7 +13,9 @@ use arrow::datatypes::{DataType, SchemaRef};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use async_trait::async_trait;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{col, lit, SessionConfig, SessionContext};
 use event_model::schema::{TableSpec, PROCESSED_EVENTS, QUARANTINED_EVENTS, TITLES};
@@ -41,12 +43,12 @@ impl LocalQueryEngine {
         if !lake_root.is_dir() {
             return Err(Error::MissingLake(lake_root.display().to_string()));
         }
-        let lake_root = lake_root
-            .canonicalize()
-            .map_err(|error| Error::Core(crate::error::io(format!("resolving {}", lake_root.display()), error)))?;
-        let config = SessionConfig::new()
-            .with_information_schema(true)
-            .with_target_partitions(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+        let lake_root = lake_root.canonicalize().map_err(|error| {
+            Error::Core(crate::error::io(format!("resolving {}", lake_root.display()), error))
+        })?;
+        let config = SessionConfig::new().with_information_schema(true).with_target_partitions(
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        );
         let ctx = SessionContext::new_with_config(config);
         let document = LocalCatalog::new(&lake_root).load()?;
         for spec in [&PROCESSED_EVENTS, &QUARANTINED_EVENTS] {
@@ -108,9 +110,9 @@ async fn register_partitioned(
     let Some(key) = spec.partition_keys.first() else {
         return Err(Error::Query(format!("{} has no partition key", spec.name)));
     };
-    let visible = ctx
-        .read_table(Arc::new(table))?
-        .filter(col(*key).in_list(partitions.iter().map(|value| lit(value.clone())).collect(), false))?;
+    let visible = ctx.read_table(Arc::new(table))?.filter(
+        col(*key).in_list(partitions.iter().map(|value| lit(value.clone())).collect(), false),
+    )?;
     ctx.register_table(spec.name, visible.into_view())?;
     Ok(())
 }
@@ -123,7 +125,10 @@ async fn register_titles(ctx: &SessionContext, lake_root: &Path) -> Result<()> {
         })
         .unwrap_or(false);
     if !has_file {
-        ctx.register_table(TITLES.name, Arc::new(MemTable::try_new(TITLES.file_schema(), vec![vec![]])?))?;
+        ctx.register_table(
+            TITLES.name,
+            Arc::new(MemTable::try_new(TITLES.file_schema(), vec![vec![]])?),
+        )?;
         return Ok(());
     }
     let options =
@@ -140,7 +145,10 @@ pub fn to_query_result(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Qu
     let columns = schema
         .fields()
         .iter()
-        .map(|field| ResultColumn { name: field.name().clone(), type_name: field.data_type().to_string() })
+        .map(|field| ResultColumn {
+            name: field.name().clone(),
+            type_name: field.data_type().to_string(),
+        })
         .collect();
     let mut rows = Vec::new();
     for batch in batches {
@@ -158,15 +166,30 @@ fn column_values(array: &ArrayRef) -> Result<Vec<Value>> {
     let data_type = array.data_type();
     let values = if data_type.is_signed_integer() {
         let ints = cast(array, &DataType::Int64)?;
-        let ints = ints.as_any().downcast_ref::<arrow::array::Int64Array>().ok_or_else(|| Error::Query("cast".into()))?;
-        (0..len).map(|i| if ints.is_null(i) { Value::Null } else { Value::from(ints.value(i)) }).collect()
+        let ints = ints
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .ok_or_else(|| Error::Query("cast".into()))?;
+        (0..len)
+            .map(|i| if ints.is_null(i) { Value::Null } else { Value::from(ints.value(i)) })
+            .collect()
     } else if data_type.is_unsigned_integer() {
         let ints = cast(array, &DataType::UInt64)?;
-        let ints = ints.as_any().downcast_ref::<arrow::array::UInt64Array>().ok_or_else(|| Error::Query("cast".into()))?;
-        (0..len).map(|i| if ints.is_null(i) { Value::Null } else { Value::from(ints.value(i)) }).collect()
-    } else if data_type.is_floating() || matches!(data_type, DataType::Decimal128(..) | DataType::Decimal256(..)) {
+        let ints = ints
+            .as_any()
+            .downcast_ref::<arrow::array::UInt64Array>()
+            .ok_or_else(|| Error::Query("cast".into()))?;
+        (0..len)
+            .map(|i| if ints.is_null(i) { Value::Null } else { Value::from(ints.value(i)) })
+            .collect()
+    } else if data_type.is_floating()
+        || matches!(data_type, DataType::Decimal128(..) | DataType::Decimal256(..))
+    {
         let floats = cast(array, &DataType::Float64)?;
-        let floats = floats.as_any().downcast_ref::<arrow::array::Float64Array>().ok_or_else(|| Error::Query("cast".into()))?;
+        let floats = floats
+            .as_any()
+            .downcast_ref::<arrow::array::Float64Array>()
+            .ok_or_else(|| Error::Query("cast".into()))?;
         (0..len)
             .map(|i| {
                 if floats.is_null(i) {
@@ -177,13 +200,24 @@ fn column_values(array: &ArrayRef) -> Result<Vec<Value>> {
             })
             .collect()
     } else if matches!(data_type, DataType::Boolean) {
-        let bools = array.as_any().downcast_ref::<arrow::array::BooleanArray>().ok_or_else(|| Error::Query("cast".into()))?;
-        (0..len).map(|i| if bools.is_null(i) { Value::Null } else { Value::Bool(bools.value(i)) }).collect()
+        let bools = array
+            .as_any()
+            .downcast_ref::<arrow::array::BooleanArray>()
+            .ok_or_else(|| Error::Query("cast".into()))?;
+        (0..len)
+            .map(|i| if bools.is_null(i) { Value::Null } else { Value::Bool(bools.value(i)) })
+            .collect()
     } else {
         let options = FormatOptions::default();
         let formatter = ArrayFormatter::try_new(array.as_ref(), &options)?;
         (0..len)
-            .map(|i| if array.is_null(i) { Value::Null } else { Value::String(formatter.value(i).to_string()) })
+            .map(|i| {
+                if array.is_null(i) {
+                    Value::Null
+                } else {
+                    Value::String(formatter.value(i).to_string())
+                }
+            })
             .collect()
     };
     Ok(values)
@@ -196,7 +230,8 @@ impl QueryEngine for LocalQueryEngine {
             Error::Core(core) => core,
             other => pipeline_core::Error::Invalid(other.to_string()),
         })?;
-        to_query_result(&schema, &batches).map_err(|error| pipeline_core::Error::Invalid(error.to_string()))
+        to_query_result(&schema, &batches)
+            .map_err(|error| pipeline_core::Error::Invalid(error.to_string()))
     }
 }
 

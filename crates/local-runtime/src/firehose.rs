@@ -107,7 +107,8 @@ impl LocalFirehose {
         encoder
             .write_all(&buffer.data)
             .map_err(|error| Error::io("compressing a Firehose buffer", error))?;
-        let body = encoder.finish().map_err(|error| Error::io("compressing a Firehose buffer", error))?;
+        let body =
+            encoder.finish().map_err(|error| Error::io("compressing a Firehose buffer", error))?;
         debug!(key = %key, raw_bytes = buffer.data.len(), gzip_bytes = body.len(), "Delivered object");
         buffer.data.clear();
         self.store.put(&key, Bytes::from(body)).await?;
@@ -127,7 +128,9 @@ pub fn check_batch_limits(records: &[Bytes]) -> Result<()> {
             records.len()
         )));
     }
-    if let Some((index, record)) = records.iter().enumerate().find(|(_, r)| r.len() > MAX_RECORD_BYTES) {
+    if let Some((index, record)) =
+        records.iter().enumerate().find(|(_, r)| r.len() > MAX_RECORD_BYTES)
+    {
         return Err(Error::Invalid(format!(
             "ValidationException: record {index} is {} bytes; the limit is {MAX_RECORD_BYTES}",
             record.len()
@@ -191,12 +194,14 @@ mod tests {
     use crate::fs_store::LocalBlobStore;
 
     fn records(n: usize, size: usize) -> Vec<Bytes> {
-        (0..n).map(|i| {
-            let mut line = format!("{{\"n\":{i}}}").into_bytes();
-            line.resize(size.max(line.len() + 1) - 1, b' ');
-            line.push(b'\n');
-            Bytes::from(line)
-        }).collect()
+        (0..n)
+            .map(|i| {
+                let mut line = format!("{{\"n\":{i}}}").into_bytes();
+                line.resize(size.max(line.len() + 1) - 1, b' ');
+                line.push(b'\n');
+                Bytes::from(line)
+            })
+            .collect()
     }
 
     async fn read_object(store: &LocalBlobStore, key: &str) -> Vec<u8> {
@@ -209,11 +214,20 @@ mod tests {
     #[tokio::test]
     async fn enforces_put_record_batch_limits() {
         let dir = tempfile::tempdir().unwrap();
-        let firehose = LocalFirehose::new(Arc::new(LocalBlobStore::new(dir.path())), FirehoseConfig::new("s", 1));
+        let firehose = LocalFirehose::new(
+            Arc::new(LocalBlobStore::new(dir.path())),
+            FirehoseConfig::new("s", 1),
+        );
         assert!(firehose.put_record_batch(records(501, 10), Some(0)).await.is_err());
         assert!(firehose.put_record_batch(records(5, 1_000 * 1024 + 1), Some(0)).await.is_err());
-        assert!(firehose.put_record_batch(records(5, 900 * 1024), Some(0)).await.is_err(), "4.4 MiB call");
-        assert!(firehose.put_record_batch(records(4, 1_000 * 1024), Some(0)).await.is_ok(), "4,000 KiB call");
+        assert!(
+            firehose.put_record_batch(records(5, 900 * 1024), Some(0)).await.is_err(),
+            "4.4 MiB call"
+        );
+        assert!(
+            firehose.put_record_batch(records(4, 1_000 * 1024), Some(0)).await.is_ok(),
+            "4,000 KiB call"
+        );
         assert!(firehose.put_record_batch(records(500, 100), Some(0)).await.is_ok());
         assert!(firehose.put_record_batch(Vec::new(), Some(0)).await.is_err());
     }
@@ -222,7 +236,8 @@ mod tests {
     async fn buffers_by_interval_and_names_objects_like_firehose() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalBlobStore::new(dir.path());
-        let firehose = LocalFirehose::new(Arc::new(store.clone()), FirehoseConfig::new("netflix-playback", 7));
+        let firehose =
+            LocalFirehose::new(Arc::new(store.clone()), FirehoseConfig::new("netflix-playback", 7));
         let t0 = 1_772_600_767; // 2026-03-04T05:06:07Z
         firehose.put_record_batch(records(3, 20), Some(t0)).await.unwrap();
         firehose.put_record_batch(records(2, 20), Some(t0 + 59)).await.unwrap();
@@ -234,7 +249,10 @@ mod tests {
             "raw/netflix/ingest_year=2026/ingest_month=03/ingest_day=04/ingest_hour=05/netflix-playback-1-2026-03-04-05-06-07-"
         ), "{}", objects[0]);
         assert_eq!(pipeline_core::keys::firehose_arrival_ts(&objects[0]), Some(t0));
-        assert_eq!(read_object(&store, &objects[0]).await.iter().filter(|b| **b == b'\n').count(), 5);
+        assert_eq!(
+            read_object(&store, &objects[0]).await.iter().filter(|b| **b == b'\n').count(),
+            5
+        );
         let last = firehose.flush().await.unwrap();
         assert_eq!(last.len(), 1);
         assert_eq!(pipeline_core::keys::firehose_arrival_ts(&last[0]), Some(t0 + 60));
@@ -268,7 +286,10 @@ mod tests {
         let mut keys = Vec::new();
         for _ in 0..2 {
             let dir = tempfile::tempdir().unwrap();
-            let firehose = LocalFirehose::new(Arc::new(LocalBlobStore::new(dir.path())), FirehoseConfig::new("s", 11));
+            let firehose = LocalFirehose::new(
+                Arc::new(LocalBlobStore::new(dir.path())),
+                FirehoseConfig::new("s", 11),
+            );
             firehose.put_record_batch(records(2, 10), Some(1_700_000_000)).await.unwrap();
             keys.push(firehose.flush().await.unwrap());
         }

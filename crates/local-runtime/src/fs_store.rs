@@ -55,10 +55,13 @@ impl LocalBlobStore {
     /// The key of a path under the root, if it is under the root.
     pub fn key_of(&self, path: &Path) -> Option<String> {
         let relative = path.strip_prefix(&self.root).ok()?;
-        let parts: Option<Vec<&str>> = relative.components().map(|c| match c {
-            Component::Normal(part) => part.to_str(),
-            _ => None,
-        }).collect();
+        let parts: Option<Vec<&str>> = relative
+            .components()
+            .map(|c| match c {
+                Component::Normal(part) => part.to_str(),
+                _ => None,
+            })
+            .collect();
         parts.map(|parts| parts.join("/"))
     }
 
@@ -79,16 +82,21 @@ impl LocalBlobStore {
         })
     }
 
-    fn write_atomically(&self, key: &str, write: impl FnOnce(&mut File) -> io::Result<()>) -> Result<()> {
+    fn write_atomically(
+        &self,
+        key: &str,
+        write: impl FnOnce(&mut File) -> io::Result<()>,
+    ) -> Result<()> {
         let destination = self.path_of(key)?;
         let directory = destination
             .parent()
             .ok_or_else(|| Error::Invalid(format!("invalid object key {key:?}")))?;
-        fs::create_dir_all(directory).map_err(|error| io(format!("creating {}", directory.display()), error))?;
-        let mut temp = tempfile::Builder::new()
-            .prefix(TEMP_PREFIX)
-            .tempfile_in(directory)
-            .map_err(|error| io(format!("creating a temporary file in {}", directory.display()), error))?;
+        fs::create_dir_all(directory)
+            .map_err(|error| io(format!("creating {}", directory.display()), error))?;
+        let mut temp =
+            tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(directory).map_err(
+                |error| io(format!("creating a temporary file in {}", directory.display()), error),
+            )?;
         write(temp.as_file_mut()).map_err(|error| io(format!("writing {key}"), error))?;
         temp.as_file().sync_all().map_err(|error| io(format!("syncing {key}"), error))?;
         temp.persist(&destination)
@@ -107,11 +115,14 @@ fn not_found_or_io(key: &str, error: io::Error) -> Error {
 
 /// SHA-256 of a file's content, hex (the local ETag).
 pub fn content_hash(path: &Path) -> Result<String> {
-    let mut file = File::open(path).map_err(|error| io(format!("opening {}", path.display()), error))?;
+    let mut file =
+        File::open(path).map_err(|error| io(format!("opening {}", path.display()), error))?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 256 * 1024];
     loop {
-        let read = file.read(&mut buffer).map_err(|error| io(format!("hashing {}", path.display()), error))?;
+        let read = file
+            .read(&mut buffer)
+            .map_err(|error| io(format!("hashing {}", path.display()), error))?;
         if read == 0 {
             break;
         }
@@ -170,7 +181,8 @@ impl BlobStore for LocalBlobStore {
     }
 
     async fn put_file(&self, key: &str, path: &Path) -> Result<()> {
-        let mut source = File::open(path).map_err(|error| io(format!("opening {}", path.display()), error))?;
+        let mut source =
+            File::open(path).map_err(|error| io(format!("opening {}", path.display()), error))?;
         self.write_atomically(key, |file| io::copy(&mut source, file).map(|_| ()))
     }
 
@@ -180,7 +192,11 @@ impl BlobStore for LocalBlobStore {
             Some(index) => &prefix[..index],
             None => "",
         };
-        let start = if directory_part.is_empty() { self.root.clone() } else { self.path_of(directory_part)? };
+        let start = if directory_part.is_empty() {
+            self.root.clone()
+        } else {
+            self.path_of(directory_part)?
+        };
         let mut files = Vec::new();
         walk(&start, &mut files).map_err(|error| io(format!("listing {prefix}"), error))?;
         let mut metas = Vec::new();
@@ -212,7 +228,8 @@ mod tests {
         store.put("c/three.txt", Bytes::from_static(b"333")).await.unwrap();
         assert_eq!(store.get("a/two.txt").await.unwrap().unwrap(), Bytes::from_static(b"22"));
         assert_eq!(store.get("missing").await.unwrap(), None);
-        let keys: Vec<String> = store.list("a/").await.unwrap().into_iter().map(|m| m.key).collect();
+        let keys: Vec<String> =
+            store.list("a/").await.unwrap().into_iter().map(|m| m.key).collect();
         assert_eq!(keys, vec!["a/b/one.txt", "a/two.txt"]);
         let meta = store.head("c/three.txt").await.unwrap();
         assert_eq!(meta.size, 3);

@@ -115,9 +115,8 @@ pub async fn register_partitions(lake: &Lake) -> Result<usize> {
     let mut partitions = BTreeSet::new();
     for meta in store.list(LEDGER_PREFIX).await? {
         let Some(bytes) = store.get(&meta.key).await? else { continue };
-        let ledger = Ledger::from_json(&bytes).map_err(|error| {
-            Error::Task(format!("ledger {} is unreadable: {error}", meta.key))
-        })?;
+        let ledger = Ledger::from_json(&bytes)
+            .map_err(|error| Error::Task(format!("ledger {} is unreadable: {error}", meta.key)))?;
         let keys = ledger
             .outputs
             .iter()
@@ -138,7 +137,11 @@ pub async fn register_partitions(lake: &Lake) -> Result<usize> {
 }
 
 /// Processes every unprocessed raw object and registers the partitions.
-pub async fn ingest(lake: &Lake, config: &TransformConfig, progress: Arc<dyn IngestProgress>) -> Result<IngestReport> {
+pub async fn ingest(
+    lake: &Lake,
+    config: &TransformConfig,
+    progress: Arc<dyn IngestProgress>,
+) -> Result<IngestReport> {
     let (pending, already_processed) = pending_raw_objects(lake).await?;
     info!(pending = pending.len(), already_processed, "Ingest started");
     let keys = pending.into_iter().map(|meta| meta.key).collect();
@@ -146,4 +149,104 @@ pub async fn ingest(lake: &Lake, config: &TransformConfig, progress: Arc<dyn Ing
     let partitions_added = register_partitions(lake).await?;
     info!(processed = processed.len(), failed = failed.len(), partitions_added, "Ingest finished");
     Ok(IngestReport { processed, already_processed, failed, partitions_added })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::io::Write;
+    use std::path::{Path, PathBuf};
+
+    use bytes::Bytes;
+    use flate2::write::GzEncoder;
+    use flate2::Compression;
+    use pipeline_core::keys::firehose_object_key;
+
+    use super::*;
+
+    fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+        fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(root, &path, out);
+                } else {
+                    out.insert(
+                        path.strip_prefix(root).unwrap().to_path_buf(),
+                        std::fs::read(&path).unwrap(),
+                    );
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        walk(root, root, &mut out);
+        out
+    }
+
+    async fn lake_with_raw_object(root: &Path) -> (Lake, String) {
+        let lake = Lake::create(root).unwrap();
+        let arrival = 1_772_600_767;
+        let mut data = Vec::new();
+        for i in 0..3_000 {
+            let line = format!(
+                "{{\"event_id\":\"e{}\",\"user_id\":\"u\",\"profile_id\":\"p\",\"title_id\":\"t\",\"session_id\":\"s\",\"event_type\":\"HEARTBEAT\",\"event_ts\":{},\"device_type\":\"TV\",\"country\":\"{}\"}}\n",
+                i % 2_900,
+                arrival - i * 60,
+                if i % 97 == 0 { "XX" } else { "US" }
+            );
+            data.extend_from_slice(line.as_bytes());
+        }
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+        encoder.write_all(&data).unwrap();
+        let key =
+            firehose_object_key("s", arrival, "0a1b2c3d-4e5f-6789-abcd-ef0123456789").unwrap();
+        lake.store().put(&key, Bytes::from(encoder.finish().unwrap())).await.unwrap();
+        (lake, key)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_and_repeated_processing_equals_processing_once() {
+        let once_dir = tempfile::tempdir().unwrap();
+        let (once, key) = lake_with_raw_object(once_dir.path()).await;
+        let config = TransformConfig::new(once.staging_dir().unwrap());
+        transform_keys(&once, vec![key.clone()], &config, Arc::new(())).await.unwrap();
+        register_partitions(&once).await.unwrap();
+
+        let many_dir = tempfile::tempdir().unwrap();
+        let (many, _) = lake_with_raw_object(many_dir.path()).await;
+        let config = TransformConfig::new(many.staging_dir().unwrap());
+        // Four concurrent deliveries of the same S3 event, then a late retry.
+        let (ledgers, failed) =
+            transform_keys(&many, vec![key.clone(); 4], &config, Arc::new(())).await.unwrap();
+        assert!(failed.is_empty(), "{failed:?}");
+        assert!(ledgers.windows(2).all(|pair| pair[0] == pair[1]));
+        transform_keys(&many, vec![key], &config, Arc::new(())).await.unwrap();
+        register_partitions(&many).await.unwrap();
+
+        let (a, b) = (snapshot(once_dir.path()), snapshot(many_dir.path()));
+        assert!(a.keys().any(|path| path.to_string_lossy().contains("event_date=")));
+        assert_eq!(a, b, "byte-identical lakes");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ingest_quarantines_a_corrupt_object_and_skips_processed_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let (lake, _) = lake_with_raw_object(dir.path()).await;
+        // A second object that is corrupt: it is quarantined, and the good one still lands.
+        lake.store()
+            .put("raw/netflix/broken.gz", Bytes::from_static(b"\x1f\x8bnot really"))
+            .await
+            .unwrap();
+        let config = TransformConfig::new(lake.staging_dir().unwrap());
+        let report = ingest(&lake, &config, Arc::new(())).await.unwrap();
+        assert_eq!(report.processed.len(), 2);
+        assert!(report.failed.is_empty());
+        let broken = report.processed.iter().find(|l| l.source.ends_with("broken.gz")).unwrap();
+        assert_eq!(broken.quarantined_by_reason.get("CORRUPT_OBJECT"), Some(&1));
+        assert!(report.partitions_added > 0);
+        let again = ingest(&lake, &config, Arc::new(())).await.unwrap();
+        assert_eq!(again.processed.len(), 0);
+        assert_eq!(again.already_processed, 2);
+        assert_eq!(again.partitions_added, 0);
+    }
 }

@@ -38,7 +38,11 @@ impl Lake {
     }
 
     fn at(root: PathBuf) -> Self {
-        Self { store: Arc::new(LocalBlobStore::new(&root)), catalog: LocalCatalog::new(&root), root }
+        Self {
+            store: Arc::new(LocalBlobStore::new(&root)),
+            catalog: LocalCatalog::new(&root),
+            root,
+        }
     }
 
     /// The root directory.

@@ -27,8 +27,9 @@ pub fn titles_parquet(titles: &[Title]) -> Result<Vec<u8>> {
     ];
     let batch = RecordBatch::try_new(TITLES.file_schema(), columns)?;
     let mut buffer = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut buffer, TITLES.file_schema(), Some(writer_properties(64 * 1024)))
-        .map_err(|error| Error::Query(error.to_string()))?;
+    let mut writer =
+        ArrowWriter::try_new(&mut buffer, TITLES.file_schema(), Some(writer_properties(64 * 1024)))
+            .map_err(|error| Error::Query(error.to_string()))?;
     writer.write(&batch).map_err(|error| Error::Query(error.to_string()))?;
     writer.close().map_err(|error| Error::Query(error.to_string()))?;
     Ok(buffer)

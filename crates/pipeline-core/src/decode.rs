@@ -82,7 +82,7 @@ enum State<R: Read> {
     /// Not yet started: the magic bytes have not been checked.
     Start(Option<R>),
     /// Decoding lines.
-    Lines(BufReader<MultiGzDecoder<Source<R>>>),
+    Lines(Box<BufReader<MultiGzDecoder<Source<R>>>>),
     /// Done (clean end, or after a corrupt item).
     Done,
 }
@@ -145,10 +145,10 @@ impl<R: Read> RecordDecoder<R> {
                     }));
                 }
                 Ok(Started::Gzip(source)) => {
-                    self.state = State::Lines(BufReader::with_capacity(
+                    self.state = State::Lines(Box::new(BufReader::with_capacity(
                         BUFFER_BYTES,
                         MultiGzDecoder::new(source),
-                    ));
+                    )));
                 }
                 Err(error) => {
                     self.state = State::Done;
@@ -167,7 +167,8 @@ impl<R: Read> RecordDecoder<R> {
                 }
                 Ok(LineRead::Line { total, terminated, ends_with_cr }) => {
                     self.decompressed_bytes += total;
-                    let size = total - u64::from(terminated) - u64::from(terminated && ends_with_cr);
+                    let size =
+                        total - u64::from(terminated) - u64::from(terminated && ends_with_cr);
                     if size > MAX_RECORD_BYTES as u64 {
                         self.line.truncate(MAX_RAW_RECORD_BYTES);
                         return Some(Ok(Decoded::Oversized {
@@ -240,7 +241,9 @@ fn start<R: Read>(reader: R) -> io::Result<Started<R>> {
     if head != GZIP_MAGIC {
         // Keep the object's first bytes (bounded) for the quarantine row.
         let mut sample = head;
-        (&mut counting).take((MAX_RAW_RECORD_BYTES - sample.len()) as u64).read_to_end(&mut sample)?;
+        (&mut counting)
+            .take((MAX_RAW_RECORD_BYTES - sample.len()) as u64)
+            .read_to_end(&mut sample)?;
         io::copy(&mut counting, &mut io::sink())?;
         return Ok(Started::NotGzip(sample, counting.count));
     }
@@ -283,7 +286,11 @@ fn read_line<B: BufRead>(reader: &mut B, line: &mut Vec<u8>) -> io::Result<LineR
         if let Some(index) = newline {
             let before = if index > 0 { Some(available[index - 1]) } else { previous };
             reader.consume(used);
-            return Ok(LineRead::Line { total, terminated: true, ends_with_cr: before == Some(b'\r') });
+            return Ok(LineRead::Line {
+                total,
+                terminated: true,
+                ends_with_cr: before == Some(b'\r'),
+            });
         }
         previous = chunk.last().copied();
         reader.consume(used);

@@ -6,7 +6,9 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::builder::{Int32Builder, Int64Builder, StringBuilder, TimestampMillisecondBuilder};
+use arrow_array::builder::{
+    Int32Builder, Int64Builder, StringBuilder, TimestampMillisecondBuilder,
+};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::SchemaRef;
 use event_model::schema::MAX_RAW_RECORD_BYTES;
@@ -177,8 +179,9 @@ struct StagedParquet {
 
 impl StagedParquet {
     fn create(staging_dir: &Path, schema: SchemaRef, row_group_rows: usize) -> Result<Self> {
-        let file = NamedTempFile::with_prefix_in(".staged-", staging_dir)
-            .map_err(|error| Error::io(format!("creating a staging file in {}", staging_dir.display()), error))?;
+        let file = NamedTempFile::with_prefix_in(".staged-", staging_dir).map_err(|error| {
+            Error::io(format!("creating a staging file in {}", staging_dir.display()), error)
+        })?;
         let handle = file
             .reopen()
             .map_err(|error| Error::io("opening a staging file for writing", error))?;
@@ -210,7 +213,11 @@ impl ProcessedPartitionWriter {
     /// Opens a staged file.
     pub fn create(staging_dir: &Path, row_group_rows: usize, batch_rows: usize) -> Result<Self> {
         Ok(Self {
-            staged: StagedParquet::create(staging_dir, PROCESSED_EVENTS.file_schema(), row_group_rows)?,
+            staged: StagedParquet::create(
+                staging_dir,
+                PROCESSED_EVENTS.file_schema(),
+                row_group_rows,
+            )?,
             columns: ProcessedColumns::new(),
             batch_rows: batch_rows.max(1),
             rows: 0,

@@ -90,11 +90,17 @@ pub fn firehose_arrival_ts(key: &str) -> Option<i64> {
         return None;
     }
     let lens = [4, 2, 2, 2, 2, 2];
-    if !time.iter().zip(lens).all(|(p, len)| p.len() == len && p.bytes().all(|b| b.is_ascii_digit())) {
+    if !time
+        .iter()
+        .zip(lens)
+        .all(|(p, len)| p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     let text = time.join("-");
-    NaiveDateTime::parse_from_str(&text, "%Y-%m-%d-%H-%M-%S").ok().map(|dt| dt.and_utc().timestamp())
+    NaiveDateTime::parse_from_str(&text, "%Y-%m-%d-%H-%M-%S")
+        .ok()
+        .map(|dt| dt.and_utc().timestamp())
 }
 
 /// Formats epoch seconds as the UTC date `YYYY-MM-DD`.
@@ -194,11 +200,17 @@ mod tests {
     #[test]
     fn output_keys_follow_the_layout_and_parse_back() {
         let key = processed_key("2026-01-02", "ff");
-        assert_eq!(key, "processed/netflix/processed_partitioned/event_date=2026-01-02/part-ff.snappy.parquet");
+        assert_eq!(
+            key,
+            "processed/netflix/processed_partitioned/event_date=2026-01-02/part-ff.snappy.parquet"
+        );
         let partition = partition_of_key(&key).unwrap();
         assert_eq!(partition.table, "processed_netflix_events");
         assert_eq!(partition.value, "2026-01-02");
-        assert_eq!(partition.location, "processed/netflix/processed_partitioned/event_date=2026-01-02/");
+        assert_eq!(
+            partition.location,
+            "processed/netflix/processed_partitioned/event_date=2026-01-02/"
+        );
         let key = quarantine_key("2026-01-03", "ee");
         let partition = partition_of_key(&key).unwrap();
         assert_eq!(partition.table, "quarantined_netflix_events");

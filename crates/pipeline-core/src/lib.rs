@@ -27,7 +27,9 @@ pub mod transform;
 pub use error::{Error, Result};
 pub use ledger::{Ledger, LedgerOutput, QuarantineOutput};
 pub use ports::{
-    BlobReader, BlobStore, DeliveryStream, ObjectMeta, PartitionCatalog, PartitionSpec, PutBatchOutcome,
-    QueryEngine, QueryResult, ResultColumn,
+    BlobReader, BlobStore, DeliveryStream, ObjectMeta, PartitionCatalog, PartitionSpec,
+    PutBatchOutcome, QueryEngine, QueryResult, ResultColumn,
 };
-pub use transform::{transform_object, SourceObject, StagedOutput, TransformConfig, TransformOutput};
+pub use transform::{
+    transform_object, SourceObject, StagedOutput, TransformConfig, TransformOutput,
+};

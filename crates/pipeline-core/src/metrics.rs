@@ -82,7 +82,10 @@ mod tests {
     fn emf_line_declares_every_metric_and_dimension() {
         let line = emf_line(
             &[("Pipeline", "streamlake"), ("Function", "transformer")],
-            &[Metric::count("RecordsIn", 10), Metric { name: "DurationMs", value: 5.0, unit: Unit::Milliseconds }],
+            &[
+                Metric::count("RecordsIn", 10),
+                Metric { name: "DurationMs", value: 5.0, unit: Unit::Milliseconds },
+            ],
             1_700_000_000_000,
         );
         let value: Value = serde_json::from_str(&line).unwrap();

@@ -34,8 +34,11 @@ pub async fn process_object(
 ) -> Result<Ledger> {
     let meta = store.head(key).await?;
     let reader = store.open(key).await?;
-    let source =
-        SourceObject { key: meta.key.clone(), etag: meta.etag.clone(), last_modified: meta.last_modified };
+    let source = SourceObject {
+        key: meta.key.clone(),
+        etag: meta.etag.clone(),
+        last_modified: meta.last_modified,
+    };
     let output = transform_object(&source, reader, config)?;
     publish(store, output).await
 }

@@ -20,7 +20,9 @@ use xxhash_rust::xxh3::xxh3_128;
 use crate::decode::{Decoded, RecordDecoder};
 use crate::encode::{ProcessedPartitionWriter, QuarantineWriter};
 use crate::error::{Error, Result};
-use crate::keys::{date_of, firehose_arrival_ts, object_digest, processed_key, quarantine_key, rfc3339};
+use crate::keys::{
+    date_of, firehose_arrival_ts, object_digest, processed_key, quarantine_key, rfc3339,
+};
 use crate::ledger::{Ledger, LedgerOutput, QuarantineOutput};
 
 /// The raw object being transformed.
@@ -150,10 +152,7 @@ pub fn transform_object<R: Read>(
             }
             Decoded::Oversized { line_number, size, prefix } => (
                 ReasonCode::OversizedRecord,
-                format!(
-                    "record is {size} bytes; the limit is {}",
-                    event_model::MAX_RECORD_BYTES
-                ),
+                format!("record is {size} bytes; the limit is {}", event_model::MAX_RECORD_BYTES),
                 line_number,
                 prefix,
             ),
@@ -196,7 +195,10 @@ pub fn transform_object<R: Read>(
         ingest_timestamp: rfc3339(arrival),
     };
     if !ledger.balances() {
-        return Err(Error::Encode(format!("ledger for {} does not balance: {ledger:?}", source.key)));
+        return Err(Error::Encode(format!(
+            "ledger for {} does not balance: {ledger:?}",
+            source.key
+        )));
     }
     debug!(source = %source.key, records_in, written, quarantined, duplicates, "Transformed object");
     Ok(TransformOutput { ledger, staged, decompressed_bytes: decoder.decompressed_bytes() })

@@ -45,7 +45,10 @@ fn render_table(result: &QueryResult) -> String {
         table.add_row(row.iter().map(cell_text));
     }
     for (index, column) in result.columns.iter().enumerate() {
-        let numeric = result.rows.iter().all(|row| matches!(row.get(index), Some(Value::Number(_)) | Some(Value::Null)));
+        let numeric = result
+            .rows
+            .iter()
+            .all(|row| matches!(row.get(index), Some(Value::Number(_)) | Some(Value::Null)));
         if numeric && !result.rows.is_empty() {
             if let Some(table_column) = table.column_mut(index) {
                 table_column.set_cell_alignment(CellAlignment::Right);
@@ -54,7 +57,12 @@ fn render_table(result: &QueryResult) -> String {
         let _ = column;
     }
     let mut text = table.to_string();
-    let _ = write!(text, "\n({} row{})", result.rows.len(), if result.rows.len() == 1 { "" } else { "s" });
+    let _ = write!(
+        text,
+        "\n({} row{})",
+        result.rows.len(),
+        if result.rows.len() == 1 { "" } else { "s" }
+    );
     text
 }
 

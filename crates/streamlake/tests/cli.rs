@@ -8,7 +8,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use common::{int, named_rows, streamlake, streamlake_ok, text};
 use serde_json::Value;
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/python_gzip_events.ndjson.gz");
+const FIXTURE: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/python_gzip_events.ndjson.gz");
 /// The fixture's events are around this time; its copy gets this last-modified time.
 const FIXTURE_ARRIVAL: u64 = 1_772_600_000 + 3_600;
 
@@ -32,7 +33,13 @@ fn transform_processes_an_object_written_by_python_gzip() {
     file.set_modified(UNIX_EPOCH + Duration::from_secs(FIXTURE_ARRIVAL)).unwrap();
     drop(file);
     let lake = dir.path().join("lake");
-    let stdout = streamlake_ok(&["transform", "--lake", lake.to_str().unwrap(), "--input", input.to_str().unwrap()]);
+    let stdout = streamlake_ok(&[
+        "transform",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+    ]);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 1, "one ledger per input: {stdout}");
     let ledger: Value = serde_json::from_str(lines[0]).unwrap();
@@ -53,10 +60,15 @@ fn transform_processes_an_object_written_by_python_gzip() {
 
     // The outputs are registered and queryable; PII never reaches silver.
     let rows = named_rows(&lake, "dq_rejections_by_reason");
-    let reasons: Vec<(String, u64)> = rows.iter().map(|r| (text(r, "reason_code"), int(r, "rejected"))).collect();
+    let reasons: Vec<(String, u64)> =
+        rows.iter().map(|r| (text(r, "reason_code"), int(r, "rejected"))).collect();
     assert_eq!(
         reasons,
-        vec![("INVALID_COUNTRY".into(), 1), ("MALFORMED_JSON".into(), 1), ("UNKNOWN_EVENT_TYPE".into(), 1)]
+        vec![
+            ("INVALID_COUNTRY".into(), 1),
+            ("MALFORMED_JSON".into(), 1),
+            ("UNKNOWN_EVENT_TYPE".into(), 1)
+        ]
     );
     let silver = streamlake_ok(&[
         "query", "--lake", lake.to_str().unwrap(), "--format", "csv",
@@ -66,11 +78,24 @@ fn transform_processes_an_object_written_by_python_gzip() {
         silver,
         "event_id,event_type,device_type,country\npy-0,PLAY_START,WEB,DE\npy-1,HEARTBEAT,WEB,DE\npy-2,HEARTBEAT,TABLET,FR\npy-5,HEARTBEAT,WEB,DE\npy-6,PLAY_STOP,WEB,DE\n"
     );
-    let everything = streamlake_ok(&["query", "--lake", lake.to_str().unwrap(), "--format", "json", "SELECT * FROM processed_netflix_events"]);
+    let everything = streamlake_ok(&[
+        "query",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--format",
+        "json",
+        "SELECT * FROM processed_netflix_events",
+    ]);
     assert!(!everything.contains("192.0.2.10") && !everything.contains("viewer@example.com"));
 
     // Transforming the same object again prints the same ledger and rewrites the same keys.
-    let again = streamlake_ok(&["transform", "--lake", lake.to_str().unwrap(), "--input", input.to_str().unwrap()]);
+    let again = streamlake_ok(&[
+        "transform",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+    ]);
     assert_eq!(again, stdout);
 }
 
@@ -81,7 +106,13 @@ fn transform_reports_a_corrupt_object_without_failing() {
     let bytes = std::fs::read(FIXTURE).unwrap();
     std::fs::write(&input, &bytes[..bytes.len() - 30]).unwrap();
     let lake = dir.path().join("lake");
-    let stdout = streamlake_ok(&["transform", "--lake", lake.to_str().unwrap(), "--input", input.to_str().unwrap()]);
+    let stdout = streamlake_ok(&[
+        "transform",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+    ]);
     let ledger: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(ledger["quarantined_by_reason"]["CORRUPT_OBJECT"], 1);
     let records_in = ledger["records_in"].as_u64().unwrap();
@@ -104,9 +135,15 @@ fn missing_lake_is_a_clear_error() {
 #[test]
 fn bad_sql_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let output = streamlake(&["query", "--lake", dir.path().to_str().unwrap(), "SELEC nonsense FROM"]);
+    let output =
+        streamlake(&["query", "--lake", dir.path().to_str().unwrap(), "SELEC nonsense FROM"]);
     assert_one_line_error(&output, "sql");
-    let output = streamlake(&["query", "--lake", dir.path().to_str().unwrap(), "SELECT * FROM no_such_table"]);
+    let output = streamlake(&[
+        "query",
+        "--lake",
+        dir.path().to_str().unwrap(),
+        "SELECT * FROM no_such_table",
+    ]);
     assert_one_line_error(&output, "no_such_table");
     let output = streamlake(&["query", "--lake", dir.path().to_str().unwrap(), "--named", "nope"]);
     assert_one_line_error(&output, "no named query");
@@ -116,8 +153,11 @@ fn bad_sql_is_a_clear_error() {
 fn unreadable_input_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let output = streamlake(&[
-        "transform", "--lake", dir.path().join("lake").to_str().unwrap(),
-        "--input", dir.path().join("missing.gz").to_str().unwrap(),
+        "transform",
+        "--lake",
+        dir.path().join("lake").to_str().unwrap(),
+        "--input",
+        dir.path().join("missing.gz").to_str().unwrap(),
     ]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -129,6 +169,62 @@ fn unreadable_input_is_a_clear_error() {
 #[test]
 fn queries_on_an_empty_lake_return_no_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let stdout = streamlake_ok(&["query", "--lake", dir.path().to_str().unwrap(), "--format", "csv", "--named", "rows_per_date"]);
+    let stdout = streamlake_ok(&[
+        "query",
+        "--lake",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "csv",
+        "--named",
+        "rows_per_date",
+    ]);
     assert_eq!(stdout.trim(), "event_date,row_count");
+}
+
+#[test]
+fn bench_transform_reports_throughput_and_peak_rss() {
+    let stdout = streamlake_ok(&["bench", "transform", "--input", FIXTURE, "--iterations", "2"]);
+    for label in [
+        "records in:          9",
+        "events/s:",
+        "MB/s (gzip input):",
+        "MB/s (decompressed):",
+        "peak RSS:",
+    ] {
+        assert!(stdout.contains(label), "{label:?} in {stdout}");
+    }
+    assert!(!stdout.contains("n/a"), "peak RSS is measured on Linux: {stdout}");
+}
+
+#[test]
+fn status_summarises_the_lake_and_checks_ledgers() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let lake_arg = lake.to_str().unwrap();
+    streamlake_ok(&[
+        "generate",
+        "--events",
+        "2000",
+        "--days",
+        "1",
+        "--start-date",
+        "2026-01-10",
+        "--lake",
+        lake_arg,
+    ]);
+    let before = streamlake_ok(&["status", "--lake", lake_arg]);
+    assert!(before.contains("0 processed"), "{before}");
+    streamlake_ok(&["ingest", "--lake", lake_arg]);
+    let after = streamlake_ok(&["status", "--lake", lake_arg]);
+    assert!(after.contains(", 0 pending") && after.contains("(0 unbalanced)"), "{after}");
+
+    // Tamper with a ledger: status must notice and fail.
+    let ledger_dir = lake.join("ledger/netflix");
+    let path = std::fs::read_dir(&ledger_dir).unwrap().next().unwrap().unwrap().path();
+    let mut ledger: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    ledger["written"] = Value::from(ledger["written"].as_u64().unwrap() + 1);
+    std::fs::write(&path, serde_json::to_vec(&ledger).unwrap()).unwrap();
+    let output = streamlake(&["status", "--lake", lake_arg]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("do not balance"));
 }

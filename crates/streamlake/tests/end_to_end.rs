@@ -17,7 +17,8 @@ const SEED: u64 = 7;
 const START: &str = "2026-02-01";
 
 fn sorted_desc(map: &BTreeMap<String, u64>) -> Vec<(String, u64)> {
-    let mut pairs: Vec<(String, u64)> = map.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), *n)).collect();
+    let mut pairs: Vec<(String, u64)> =
+        map.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), *n)).collect();
     pairs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     pairs
 }
@@ -32,16 +33,34 @@ fn named_queries_equal_the_ground_truth_and_reingest_is_a_no_op() {
     let days = DAYS.to_string();
     let seed = SEED.to_string();
     streamlake_ok(&[
-        "generate", "--events", &events, "--days", &days, "--seed", &seed, "--start-date", START,
-        "--duplicate-rate", "0.03", "--bad-record-rate", "0.02", "--lake", lake_arg,
-        "--truth", truth_path.to_str().unwrap(),
+        "generate",
+        "--events",
+        &events,
+        "--days",
+        &days,
+        "--seed",
+        &seed,
+        "--start-date",
+        START,
+        "--duplicate-rate",
+        "0.03",
+        "--bad-record-rate",
+        "0.02",
+        "--lake",
+        lake_arg,
+        "--truth",
+        truth_path.to_str().unwrap(),
     ]);
     let truth: GroundTruth = serde_json::from_slice(&std::fs::read(&truth_path).unwrap()).unwrap();
     assert_eq!(truth.clean_events, EVENTS);
     assert!(truth.duplicates > 0, "duplicates were injected");
     assert!(truth.expected_quarantined_total() > 0, "bad records were injected");
-    let injected: Vec<&String> = truth.quarantined.iter().filter(|(_, n)| **n > 0).map(|(k, _)| k).collect();
-    assert!(injected.len() >= 8, "bad records of every reason code that can reach raw: {injected:?}");
+    let injected: Vec<&String> =
+        truth.quarantined.iter().filter(|(_, n)| **n > 0).map(|(k, _)| k).collect();
+    assert!(
+        injected.len() >= 8,
+        "bad records of every reason code that can reach raw: {injected:?}"
+    );
 
     streamlake_ok(&["ingest", "--lake", lake_arg]);
 
@@ -62,12 +81,14 @@ fn named_queries_equal_the_ground_truth_and_reingest_is_a_no_op() {
 
     // rows_per_date
     let rows = named_rows(&lake, "rows_per_date");
-    let got: BTreeMap<String, u64> = rows.iter().map(|r| (text(r, "event_date"), int(r, "row_count"))).collect();
+    let got: BTreeMap<String, u64> =
+        rows.iter().map(|r| (text(r, "event_date"), int(r, "row_count"))).collect();
     assert_eq!(got, truth.rows_per_date);
 
     // event_type_distribution, with its percentage column
     let rows = named_rows(&lake, "event_type_distribution");
-    let got: Vec<(String, u64)> = rows.iter().map(|r| (text(r, "event_type"), int(r, "events"))).collect();
+    let got: Vec<(String, u64)> =
+        rows.iter().map(|r| (text(r, "event_type"), int(r, "events"))).collect();
     assert_eq!(got, sorted_desc(&truth.event_types));
     for row in &rows {
         let pct = row["pct_of_events"].as_f64().unwrap();
@@ -88,8 +109,10 @@ fn named_queries_equal_the_ground_truth_and_reingest_is_a_no_op() {
     .map(|t| (t.title_id.clone(), t.title_name.clone()))
     .collect();
     let rows = named_rows(&lake, "top_titles");
-    let got: Vec<(String, String, u64)> =
-        rows.iter().map(|r| (text(r, "title_id"), text(r, "title_name"), int(r, "plays"))).collect();
+    let got: Vec<(String, String, u64)> = rows
+        .iter()
+        .map(|r| (text(r, "title_id"), text(r, "title_name"), int(r, "plays")))
+        .collect();
     let expected: Vec<(String, String, u64)> = sorted_desc(&truth.title_plays)
         .into_iter()
         .take(10)
@@ -99,19 +122,23 @@ fn named_queries_equal_the_ground_truth_and_reingest_is_a_no_op() {
 
     // events_by_country and events_by_device
     let rows = named_rows(&lake, "events_by_country");
-    let got: Vec<(String, u64)> = rows.iter().map(|r| (text(r, "country"), int(r, "events"))).collect();
+    let got: Vec<(String, u64)> =
+        rows.iter().map(|r| (text(r, "country"), int(r, "events"))).collect();
     assert_eq!(got, sorted_desc(&truth.countries));
     let rows = named_rows(&lake, "events_by_device");
-    let got: Vec<(String, u64)> = rows.iter().map(|r| (text(r, "device_type"), int(r, "events"))).collect();
+    let got: Vec<(String, u64)> =
+        rows.iter().map(|r| (text(r, "device_type"), int(r, "events"))).collect();
     assert_eq!(got, sorted_desc(&truth.devices));
 
     // dq_rejections_by_reason
     let rows = named_rows(&lake, "dq_rejections_by_reason");
-    let got: Vec<(String, u64)> = rows.iter().map(|r| (text(r, "reason_code"), int(r, "rejected"))).collect();
+    let got: Vec<(String, u64)> =
+        rows.iter().map(|r| (text(r, "reason_code"), int(r, "rejected"))).collect();
     assert_eq!(got, sorted_desc(&truth.quarantined));
 
     // No default partition, ever.
-    let partitions = std::fs::read_dir(lake.join("processed/netflix/processed_partitioned")).unwrap();
+    let partitions =
+        std::fs::read_dir(lake.join("processed/netflix/processed_partitioned")).unwrap();
     for entry in partitions {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         assert!(name.starts_with("event_date=20"), "{name}");

@@ -83,7 +83,12 @@ fn malformed_json() {
     let policy = ValidationPolicy::default();
     for line in [&b"{"[..], b"not json", b"[1,2]", b"\"x\"", b"42", b"{} {}", b"{\"a\":1,}"] {
         let rejection = validate_record(line, ARRIVAL, &policy).unwrap_err();
-        assert_eq!(rejection.reason, ReasonCode::MalformedJson, "{:?}", String::from_utf8_lossy(line));
+        assert_eq!(
+            rejection.reason,
+            ReasonCode::MalformedJson,
+            "{:?}",
+            String::from_utf8_lossy(line)
+        );
     }
     let rejection = validate_record(b"{\"event_id\":\"\xff\xfe\"}", ARRIVAL, &policy).unwrap_err();
     assert_eq!(rejection.reason, ReasonCode::MalformedJson);
@@ -130,7 +135,11 @@ fn invalid_field_for_wrong_types_and_ranges() {
         ("app_version", json!(8)),
     ];
     for (field, value) in cases {
-        assert_eq!(reason(&with(field, value.clone())), ReasonCode::InvalidField, "{field}={value}");
+        assert_eq!(
+            reason(&with(field, value.clone())),
+            ReasonCode::InvalidField,
+            "{field}={value}"
+        );
     }
     // 64 characters exactly is fine, and characters (not bytes) are counted.
     assert!(check(&with("event_id", json!("é".repeat(64)))).is_ok());

@@ -30,7 +30,9 @@ fn decode_all(bytes: &[u8]) -> (Vec<Item>, u64) {
             Decoded::Oversized { line_number, size, prefix } => {
                 Item::Oversized(line_number, size, prefix.len())
             }
-            Decoded::Corrupt { line_number, partial, .. } => Item::Corrupt(line_number, partial.to_vec()),
+            Decoded::Corrupt { line_number, partial, .. } => {
+                Item::Corrupt(line_number, partial.to_vec())
+            }
         });
     }
     (items, decoder.compressed_bytes())
@@ -75,7 +77,9 @@ fn multi_member_gzip_is_one_stream() {
 fn truncated_gzip_keeps_records_before_the_fault() {
     let mut data = Vec::new();
     for i in 0..2000 {
-        data.extend_from_slice(format!("{{\"event_id\":\"e-{i}\",\"pad\":\"{}\"}}\n", i * 7919).as_bytes());
+        data.extend_from_slice(
+            format!("{{\"event_id\":\"e-{i}\",\"pad\":\"{}\"}}\n", i * 7919).as_bytes(),
+        );
     }
     let object = gzip(&data);
     let truncated = &object[..object.len() / 2];
@@ -154,7 +158,10 @@ struct FailingReader {
 impl std::io::Read for FailingReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.position >= self.fail_at {
-            return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "connection reset",
+            ));
         }
         let end = self.fail_at.min(self.data.len()).min(self.position + buf.len());
         let n = end - self.position;

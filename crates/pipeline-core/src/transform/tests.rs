@@ -78,18 +78,18 @@ fn mixed_object_balances_and_routes_every_record() {
     let day = 86_400;
     let records = vec![
         event("a", ARRIVAL - 10).to_string(),
-        event("a", ARRIVAL - 10).to_string(),                 // duplicate
-        event("b", ARRIVAL - day).to_string(),                // previous date
-        "{not json".to_owned(),                               // MALFORMED_JSON
-        json!({"event_id": "c"}).to_string(),                 // MISSING_FIELD
-        event("d", ARRIVAL + 7_200).to_string(),              // FROM_FUTURE
-        event("e", ARRIVAL - 40 * day).to_string(),           // TOO_OLD
+        event("a", ARRIVAL - 10).to_string(),       // duplicate
+        event("b", ARRIVAL - day).to_string(),      // previous date
+        "{not json".to_owned(),                     // MALFORMED_JSON
+        json!({"event_id": "c"}).to_string(),       // MISSING_FIELD
+        event("d", ARRIVAL + 7_200).to_string(),    // FROM_FUTURE
+        event("e", ARRIVAL - 40 * day).to_string(), // TOO_OLD
         {
             let mut value = event("f", ARRIVAL);
             value["drift"] = json!(true);
             value.to_string()
         },
-        "   ".to_owned(),                                     // blank: not a record
+        "   ".to_owned(), // blank: not a record
     ];
     let (output, _staging) = run(&source(), &gzip(&lines(&records)));
     let ledger = &output.ledger;
@@ -119,9 +119,15 @@ fn mixed_object_balances_and_routes_every_record() {
     assert_eq!(strings(&silver, "device_type"), vec!["TV", "TV"]);
     assert_eq!(strings(&silver, "country"), vec!["BR", "BR"]);
     assert_eq!(strings(&silver, "source_object"), vec![KEY, KEY]);
-    let ts = silver.column_by_name("event_timestamp").unwrap().as_primitive::<TimestampMillisecondType>();
+    let ts = silver
+        .column_by_name("event_timestamp")
+        .unwrap()
+        .as_primitive::<TimestampMillisecondType>();
     assert_eq!(ts.value(0), (ARRIVAL - 10) * 1000);
-    let ingest = silver.column_by_name("ingest_timestamp").unwrap().as_primitive::<TimestampMillisecondType>();
+    let ingest = silver
+        .column_by_name("ingest_timestamp")
+        .unwrap()
+        .as_primitive::<TimestampMillisecondType>();
     assert_eq!(ingest.value(0), ARRIVAL * 1000);
     assert!(silver.schema().field_with_name("client_ip").is_err());
     assert!(silver.schema().field_with_name("email").is_err());
@@ -129,8 +135,12 @@ fn mixed_object_balances_and_routes_every_record() {
 
     // Quarantine content: reason, line number, raw record with PII kept.
     let quarantine = read(&output.staged[2].file);
-    assert_eq!(strings(&quarantine, "reason_code"), vec!["MALFORMED_JSON", "MISSING_FIELD", "FROM_FUTURE", "TOO_OLD"]);
-    let line_numbers = quarantine.column_by_name("line_number").unwrap().as_primitive::<Int64Type>();
+    assert_eq!(
+        strings(&quarantine, "reason_code"),
+        vec!["MALFORMED_JSON", "MISSING_FIELD", "FROM_FUTURE", "TOO_OLD"]
+    );
+    let line_numbers =
+        quarantine.column_by_name("line_number").unwrap().as_primitive::<Int64Type>();
     assert_eq!(line_numbers.values().to_vec(), vec![4, 5, 6, 7]);
     assert!(strings(&quarantine, "raw_record")[2].contains("198.51.100.7"));
 }
@@ -139,7 +149,8 @@ fn mixed_object_balances_and_routes_every_record() {
 fn an_invalid_line_never_shadows_a_valid_one() {
     let mut bad = event("x", ARRIVAL);
     bad["country"] = json!("ZZ");
-    let records = vec![bad.to_string(), event("x", ARRIVAL).to_string(), event("x", ARRIVAL).to_string()];
+    let records =
+        vec![bad.to_string(), event("x", ARRIVAL).to_string(), event("x", ARRIVAL).to_string()];
     let (output, _staging) = run(&source(), &gzip(&lines(&records)));
     assert_eq!(output.ledger.written, 1);
     assert_eq!(output.ledger.quarantined, 1);
@@ -148,7 +159,8 @@ fn an_invalid_line_never_shadows_a_valid_one() {
 
 #[test]
 fn output_bytes_are_identical_across_runs() {
-    let records: Vec<String> = (0..5000).map(|i| event(&format!("e{i}"), ARRIVAL - i).to_string()).collect();
+    let records: Vec<String> =
+        (0..5000).map(|i| event(&format!("e{i}"), ARRIVAL - i).to_string()).collect();
     let object = gzip(&lines(&records));
     let (first, _a) = run(&source(), &object);
     let (second, _b) = run(&source(), &object);
@@ -161,7 +173,8 @@ fn output_bytes_are_identical_across_runs() {
 
 #[test]
 fn truncated_object_keeps_decoded_records_and_counts_the_fault_once() {
-    let records: Vec<String> = (0..3000).map(|i| event(&format!("e{i}"), ARRIVAL - i).to_string()).collect();
+    let records: Vec<String> =
+        (0..3000).map(|i| event(&format!("e{i}"), ARRIVAL - i).to_string()).collect();
     let object = gzip(&lines(&records));
     let (output, _staging) = run(&source(), &object[..object.len() * 2 / 3]);
     let ledger = &output.ledger;
@@ -188,7 +201,11 @@ fn non_gzip_and_empty_objects() {
 
 #[test]
 fn keys_not_in_firehose_form_use_last_modified_as_arrival() {
-    let source = SourceObject { key: "uploads/manual.ndjson.gz".into(), etag: "e".into(), last_modified: ARRIVAL };
+    let source = SourceObject {
+        key: "uploads/manual.ndjson.gz".into(),
+        etag: "e".into(),
+        last_modified: ARRIVAL,
+    };
     let (output, _staging) = run(&source, &gzip(&lines(&[event("a", ARRIVAL - 5).to_string()])));
     assert_eq!(output.ledger.written, 1);
     assert_eq!(output.ledger.ingest_timestamp, "2026-03-04T05:06:07Z");

@@ -57,7 +57,8 @@ fn bench_transform(input: PathBuf, iterations: usize) -> Result<ExitCode> {
     for _ in 0..iterations {
         let staging = tempfile::tempdir().context("creating a staging directory")?;
         let config = TransformConfig::new(staging.path());
-        let file = std::fs::File::open(&input).with_context(|| format!("cannot read {}", input.display()))?;
+        let file = std::fs::File::open(&input)
+            .with_context(|| format!("cannot read {}", input.display()))?;
         let started = Instant::now();
         let output = transform_object(&source, std::io::BufReader::new(file), &config)?;
         timings.push(started.elapsed().as_secs_f64());
@@ -67,14 +68,25 @@ fn bench_transform(input: PathBuf, iterations: usize) -> Result<ExitCode> {
     timings.sort_by(f64::total_cmp);
     let median = timings[timings.len() / 2];
     let mb = |bytes: u64| bytes as f64 / 1_000_000.0;
-    println!("transform benchmark: {} ({} iterations, median reported)", input.display(), iterations);
+    println!(
+        "transform benchmark: {} ({} iterations, median reported)",
+        input.display(),
+        iterations
+    );
     println!("  records in:          {}", ledger.records_in);
-    println!("  median time:         {:.3} s (min {:.3}, max {:.3})", median, timings[0], timings[timings.len() - 1]);
+    println!(
+        "  median time:         {:.3} s (min {:.3}, max {:.3})",
+        median,
+        timings[0],
+        timings[timings.len() - 1]
+    );
     println!("  events/s:            {:.0}", ledger.records_in as f64 / median);
     println!("  MB/s (gzip input):   {:.1}", mb(ledger.bytes_in) / median);
     println!("  MB/s (decompressed): {:.1}", mb(decompressed) / median);
     match peak_rss_bytes() {
-        Some(bytes) => println!("  peak RSS:            {:.1} MiB", bytes as f64 / (1024.0 * 1024.0)),
+        Some(bytes) => {
+            println!("  peak RSS:            {:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+        }
         None => println!("  peak RSS:            n/a (no /proc/self/status)"),
     }
     Ok(ExitCode::SUCCESS)

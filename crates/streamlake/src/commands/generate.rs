@@ -86,19 +86,26 @@ pub async fn generate_into(lake: &Lake, events: u64, shape: &GenerationShape) ->
     config.bad_record_rate = shape.bad_record_rate;
     let mut generator = Generator::new(config).context("invalid generator settings")?;
     let store = lake.store();
-    write_titles(store.as_ref(), generator.titles()).await.context("writing the title dimension")?;
+    write_titles(store.as_ref(), generator.titles())
+        .await
+        .context("writing the title dimension")?;
     let mut firehose_config = FirehoseConfig::new("netflix-playback", shape.seed);
     firehose_config.buffer_bytes = shape.buffer_bytes;
     firehose_config.buffer_interval_secs = shape.buffer_interval;
     let firehose = LocalFirehose::new(store.clone() as Arc<dyn BlobStore>, firehose_config);
     let progress = bar(events, "generate", "events");
     while let Some(batch) = generator.next_batch() {
-        let records: Vec<Bytes> = batch.records.into_iter().map(|record| Bytes::from(record.data)).collect();
+        let records: Vec<Bytes> =
+            batch.records.into_iter().map(|record| Bytes::from(record.data)).collect();
         let outcome = firehose
             .put_record_batch(records, Some(batch.arrival_ts))
             .await
             .context("delivering to the local Firehose")?;
-        anyhow::ensure!(outcome.failed.is_empty(), "the local Firehose refused {} records", outcome.failed.len());
+        anyhow::ensure!(
+            outcome.failed.is_empty(),
+            "the local Firehose refused {} records",
+            outcome.failed.len()
+        );
         progress.set_position(generator.progress().0);
     }
     firehose.flush().await.context("flushing the local Firehose")?;

@@ -24,7 +24,8 @@ pub async fn ingest_with_progress(lake: &Lake) -> Result<(IngestReport, f64)> {
     let started = Instant::now();
     let config = super::transform_config(lake)?;
     let progress = bar(0, "transform", "objects");
-    let report = local_runtime::ingest(lake, &config, Arc::new(IngestBar(progress.clone()))).await?;
+    let report =
+        local_runtime::ingest(lake, &config, Arc::new(IngestBar(progress.clone()))).await?;
     progress.finish_and_clear();
     Ok((report, started.elapsed().as_secs_f64()))
 }
@@ -35,7 +36,8 @@ pub fn summarise(report: &IngestReport, seconds: f64) {
     let written: u64 = report.processed.iter().map(|l| l.written).sum();
     let quarantined: u64 = report.processed.iter().map(|l| l.quarantined).sum();
     let duplicates: u64 = report.processed.iter().map(|l| l.duplicates_dropped).sum();
-    let files: usize = report.processed.iter().map(|l| l.outputs.len() + l.quarantine_outputs.len()).sum();
+    let files: usize =
+        report.processed.iter().map(|l| l.outputs.len() + l.quarantine_outputs.len()).sum();
     let balanced = report.processed.iter().all(|l| l.balances());
     println!(
         "Ingested {} raw objects ({} already processed) in {:.1}s: {} records in → {} written, {} quarantined, {} duplicates dropped; {} Parquet files; {} new partitions; ledgers {}",

@@ -26,19 +26,27 @@ pub struct TransformArgs {
 
 /// The source key of an input: its key when inside the lake, else its absolute path.
 fn source_key(lake: &Lake, path: &Path) -> Result<String> {
-    let absolute = path.canonicalize().with_context(|| format!("cannot read {}", path.display()))?;
-    let root = lake.root().canonicalize().with_context(|| format!("cannot open the lake {}", lake.root().display()))?;
+    let absolute =
+        path.canonicalize().with_context(|| format!("cannot read {}", path.display()))?;
+    let root = lake
+        .root()
+        .canonicalize()
+        .with_context(|| format!("cannot open the lake {}", lake.root().display()))?;
     if let Ok(relative) = absolute.strip_prefix(&root) {
         if let Some(key) = relative.to_str() {
             return Ok(key.replace(std::path::MAIN_SEPARATOR, "/"));
         }
     }
-    absolute.to_str().map(str::to_owned).with_context(|| format!("{} is not valid UTF-8", path.display()))
+    absolute
+        .to_str()
+        .map(str::to_owned)
+        .with_context(|| format!("{} is not valid UTF-8", path.display()))
 }
 
 async fn transform_one(lake: &Lake, config: &TransformConfig, path: &Path) -> Result<Ledger> {
     let key = source_key(lake, path)?;
-    let metadata = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let metadata =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     anyhow::ensure!(metadata.is_file(), "{} is not a file", path.display());
     let last_modified = metadata
         .modified()
@@ -47,7 +55,8 @@ async fn transform_one(lake: &Lake, config: &TransformConfig, path: &Path) -> Re
         .map(|duration| duration.as_secs() as i64)
         .unwrap_or(0);
     let etag = content_hash(path)?;
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let source = SourceObject { key, etag, last_modified };
     let output = transform_object(&source, std::io::BufReader::new(file), config)
         .with_context(|| format!("transforming {}", path.display()))?;

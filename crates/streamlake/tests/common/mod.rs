@@ -1,6 +1,6 @@
 //! Helpers shared by the CLI integration tests: run the real `streamlake` binary.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,7 +32,15 @@ pub fn streamlake_ok(args: &[&str]) -> String {
 
 /// Runs a named query with `--format json` and returns its rows as objects.
 pub fn named_rows(lake: &Path, name: &str) -> Vec<serde_json::Map<String, Value>> {
-    let stdout = streamlake_ok(&["query", "--lake", lake.to_str().unwrap(), "--format", "json", "--named", name]);
+    let stdout = streamlake_ok(&[
+        "query",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--format",
+        "json",
+        "--named",
+        name,
+    ]);
     stdout
         .lines()
         .filter(|line| !line.trim().is_empty())
@@ -52,7 +60,10 @@ pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             if path.is_dir() {
                 walk(root, &path, out);
             } else {
-                out.insert(path.strip_prefix(root).unwrap().to_path_buf(), std::fs::read(&path).unwrap());
+                out.insert(
+                    path.strip_prefix(root).unwrap().to_path_buf(),
+                    std::fs::read(&path).unwrap(),
+                );
             }
         }
     }
@@ -68,5 +79,8 @@ pub fn int(row: &serde_json::Map<String, Value>, column: &str) -> u64 {
 
 /// Reads a string cell.
 pub fn text(row: &serde_json::Map<String, Value>, column: &str) -> String {
-    row.get(column).and_then(Value::as_str).unwrap_or_else(|| panic!("{column} in {row:?}")).to_owned()
+    row.get(column)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{column} in {row:?}"))
+        .to_owned()
 }
