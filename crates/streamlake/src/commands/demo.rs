@@ -31,12 +31,13 @@ pub struct DemoArgs {
 pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let lake = Lake::create(&args.lake)?;
-    println!("StreamLake demo: lake at {}", lake.root().display());
+    let shown = lake.root().canonicalize().unwrap_or_else(|_| lake.root().to_path_buf());
+    println!("StreamLake demo: lake at {}", shown.display());
     println!();
     let generated = generate_into(&lake, args.events, &args.shape).await?;
     let truth = &generated.truth;
     println!(
-        "1. Generated {} clean playback events in {} sessions over {} days (seed {}), {} records sent to the local Firehose ({} duplicates, {} bad records) → {} gzip objects in raw/ ({:.1}s)",
+        "1. Generated {} clean playback events in {} sessions over {} days (seed {}), {} records sent to the local Firehose ({} duplicates, {} bad records; {} oversized refused before sending) → {} gzip objects in raw/ ({:.1}s)",
         truth.clean_events,
         truth.sessions,
         args.shape.days,
@@ -44,6 +45,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
         truth.records_sent,
         truth.duplicates,
         truth.expected_quarantined_total(),
+        truth.rejected_before_send.values().sum::<u64>(),
         generated.objects,
         generated.seconds,
     );
@@ -65,7 +67,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     println!(
         "Done in {:.1}s. Try: streamlake query --lake {} \"SELECT country, COUNT(*) FROM processed_netflix_events GROUP BY 1\"",
         started.elapsed().as_secs_f64(),
-        lake.root().display()
+        shown.display()
     );
     Ok(ExitCode::SUCCESS)
 }
