@@ -88,11 +88,9 @@ pub fn typed_value(type_name: &str, value: Option<&str>) -> Value {
         "bigint" | "integer" | "int" | "smallint" | "tinyint" => {
             text.parse::<i64>().ok().map(Value::from)
         }
-        "double" | "float" | "real" => text
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map(Value::Number),
+        "double" | "float" | "real" => {
+            text.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number)
+        }
         "boolean" => match text {
             "true" => Some(Value::Bool(true)),
             "false" => Some(Value::Bool(false)),
@@ -130,20 +128,15 @@ where
         if first {
             result.columns = page.columns.clone();
         }
-        let mut rows = page.rows.into_iter();
-        if first && has_header {
-            let mut peek = rows.clone();
-            if let Some(row) = peek.next() {
-                let is_header = row.len() == result.columns.len()
-                    && row.iter().zip(&result.columns).all(|(cell, column)| {
-                        cell.as_deref() == Some(column.name.as_str())
-                    });
-                if is_header {
-                    rows = peek;
-                }
-            }
-        }
-        for row in rows {
+        let is_header = |row: &Vec<Option<String>>| {
+            row.len() == result.columns.len()
+                && row
+                    .iter()
+                    .zip(&result.columns)
+                    .all(|(cell, column)| cell.as_deref() == Some(column.name.as_str()))
+        };
+        let skip = usize::from(first && has_header && page.rows.first().is_some_and(is_header));
+        for row in page.rows.into_iter().skip(skip) {
             let typed = result
                 .columns
                 .iter()
@@ -193,13 +186,12 @@ impl AthenaEngine {
                 QueryExecutionContext::builder().database(&self.config.database).build(),
             );
         if let Some(location) = &self.config.output_location {
-            start = start
-                .result_configuration(ResultConfiguration::builder().output_location(location).build());
+            start = start.result_configuration(
+                ResultConfiguration::builder().output_location(location).build(),
+            );
         }
-        let started = start
-            .send()
-            .await
-            .map_err(|error| port_error(PORT, "StartQueryExecution", &error))?;
+        let started =
+            start.send().await.map_err(|error| port_error(PORT, "StartQueryExecution", &error))?;
         let id = started
             .query_execution_id()
             .ok_or_else(|| AdapterError::Unexpected {
@@ -221,13 +213,10 @@ impl AthenaEngine {
         let deadline = Instant::now() + self.config.timeout;
         let mut interval = self.config.poll_interval;
         loop {
-            let output = self
-                .client
-                .get_query_execution()
-                .query_execution_id(id)
-                .send()
-                .await
-                .map_err(|error| port_error(PORT, &format!("GetQueryExecution {id}"), &error))?;
+            let output =
+                self.client.get_query_execution().query_execution_id(id).send().await.map_err(
+                    |error| port_error(PORT, &format!("GetQueryExecution {id}"), &error),
+                )?;
             let execution = output.query_execution().ok_or_else(|| AdapterError::Unexpected {
                 service: PORT,
                 message: format!("GetQueryExecution {id} returned no execution"),
@@ -254,9 +243,8 @@ impl AthenaEngine {
                     return Ok((has_header, result));
                 }
                 Some(QueryExecutionState::Failed) => {
-                    let retryable = status
-                        .and_then(|s| s.athena_error())
-                        .is_some_and(|e| e.retryable());
+                    let retryable =
+                        status.and_then(|s| s.athena_error()).is_some_and(|e| e.retryable());
                     return Err(Error::Port {
                         port: PORT,
                         message: format!("query {id} FAILED: {reason}"),
@@ -305,14 +293,20 @@ impl AthenaEngine {
             .await
             .map_err(|error| port_error(PORT, &format!("GetQueryResults {id}"), &error))?;
         let Some(set) = output.result_set() else {
-            return Ok(ResultPage { next_token: output.next_token().map(str::to_owned), ..ResultPage::default() });
+            return Ok(ResultPage {
+                next_token: output.next_token().map(str::to_owned),
+                ..ResultPage::default()
+            });
         };
         let columns = set
             .result_set_metadata()
             .map(|m| {
                 m.column_info()
                     .iter()
-                    .map(|c| ResultColumn { name: c.name().to_owned(), type_name: c.r#type().to_owned() })
+                    .map(|c| ResultColumn {
+                        name: c.name().to_owned(),
+                        type_name: c.r#type().to_owned(),
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -342,7 +336,10 @@ mod tests {
     fn columns() -> Vec<ResultColumn> {
         [("title_id", "varchar"), ("plays", "bigint"), ("ratio", "double"), ("ok", "boolean")]
             .into_iter()
-            .map(|(name, type_name)| ResultColumn { name: name.into(), type_name: type_name.into() })
+            .map(|(name, type_name)| ResultColumn {
+                name: name.into(),
+                type_name: type_name.into(),
+            })
             .collect()
     }
 
@@ -359,7 +356,10 @@ mod tests {
         assert_eq!(typed_value("boolean", Some("true")), Value::Bool(true));
         assert_eq!(typed_value("varchar", Some("12")), Value::from("12"));
         assert_eq!(typed_value("decimal(38,2)", Some("1.10")), Value::from("1.10"));
-        assert_eq!(typed_value("timestamp", Some("2026-01-01 00:00:00.000")), Value::from("2026-01-01 00:00:00.000"));
+        assert_eq!(
+            typed_value("timestamp", Some("2026-01-01 00:00:00.000")),
+            Value::from("2026-01-01 00:00:00.000")
+        );
         assert_eq!(typed_value("bigint", None), Value::Null);
         assert_eq!(typed_value("bigint", Some("x")), Value::from("x"));
     }
@@ -378,8 +378,9 @@ mod tests {
         let header = row(&[Some("title_id"), Some("plays"), Some("ratio"), Some("ok")]);
         let mut first: Vec<Vec<Option<String>>> = vec![header];
         first.extend((0..999).map(|i| row(&[Some("t"), Some(&i.to_string()), Some("1.5"), None])));
-        let second: Vec<Vec<Option<String>>> =
-            (999..1999).map(|i| row(&[Some("t"), Some(&i.to_string()), None, Some("false")])).collect();
+        let second: Vec<Vec<Option<String>>> = (999..1999)
+            .map(|i| row(&[Some("t"), Some(&i.to_string()), None, Some("false")]))
+            .collect();
         let third = vec![row(&[Some("last"), Some("1999"), Some("2"), Some("true")])];
         let pages = Mutex::new(VecDeque::from(vec![
             ResultPage { columns: columns(), rows: first, next_token: Some("p2".into()) },
@@ -402,13 +403,20 @@ mod tests {
         }
         assert_eq!(result.rows[0][3], Value::Null);
         assert_eq!(result.rows[999][2], Value::Null);
-        assert_eq!(result.rows[1999], vec![Value::from("last"), Value::from(1999), Value::from(2.0), Value::Bool(true)]);
+        assert_eq!(
+            result.rows[1999],
+            vec![Value::from("last"), Value::from(1999), Value::from(2.0), Value::Bool(true)]
+        );
     }
 
     #[tokio::test]
     async fn no_header_is_skipped_for_other_statements() {
         let cols = vec![ResultColumn { name: "tab_name".into(), type_name: "string".into() }];
-        let page = ResultPage { columns: cols, rows: vec![row(&[Some("tab_name")]), row(&[Some("b")])], next_token: None };
+        let page = ResultPage {
+            columns: cols,
+            rows: vec![row(&[Some("tab_name")]), row(&[Some("b")])],
+            next_token: None,
+        };
         let result = collect_pages(false, |_| {
             let page = page.clone();
             async move { Ok(page) }

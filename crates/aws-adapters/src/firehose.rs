@@ -109,16 +109,20 @@ impl FirehoseDelivery {
 
 #[async_trait]
 impl BatchSender for FirehoseDelivery {
-    async fn send(&self, records: &[Bytes]) -> std::result::Result<Vec<Option<SendError>>, SendError> {
+    async fn send(
+        &self,
+        records: &[Bytes],
+    ) -> std::result::Result<Vec<Option<SendError>>, SendError> {
         let mut entries = Vec::with_capacity(records.len());
         for record in records {
-            let entry = Record::builder().data(Blob::new(record.to_vec())).build().map_err(
-                |error| SendError {
-                    code: "BuildError".into(),
-                    message: error.to_string(),
-                    retryable: false,
-                },
-            )?;
+            let entry =
+                Record::builder().data(Blob::new(record.to_vec())).build().map_err(|error| {
+                    SendError {
+                        code: "BuildError".into(),
+                        message: error.to_string(),
+                        retryable: false,
+                    }
+                })?;
             entries.push(entry);
         }
         let output = self

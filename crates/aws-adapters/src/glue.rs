@@ -81,11 +81,10 @@ impl GlueCatalog {
             .send()
             .await
             .map_err(|error| self.glue_error(SdkFailure::of(&error), &format!("table {table}")))?;
-        let descriptor = output
-            .table()
-            .and_then(|t| t.storage_descriptor())
-            .cloned()
-            .ok_or_else(|| Error::Invalid(format!("Glue table {table} has no storage descriptor")))?;
+        let descriptor =
+            output.table().and_then(|t| t.storage_descriptor()).cloned().ok_or_else(|| {
+                Error::Invalid(format!("Glue table {table} has no storage descriptor"))
+            })?;
         cache.insert(table.to_owned(), descriptor.clone());
         Ok(descriptor)
     }
@@ -114,7 +113,10 @@ impl GlueCatalog {
                 .send()
                 .await
                 .map_err(|error| {
-                    self.glue_error(SdkFailure::of(&error), &format!("BatchCreatePartition {table}"))
+                    self.glue_error(
+                        SdkFailure::of(&error),
+                        &format!("BatchCreatePartition {table}"),
+                    )
                 })?;
             let mut existing = 0;
             let mut failures = Vec::new();
@@ -123,8 +125,12 @@ impl GlueCatalog {
                 if code == "AlreadyExistsException" {
                     existing += 1;
                 } else {
-                    let message = error.error_detail().and_then(|d| d.error_message()).unwrap_or("");
-                    failures.push((code.to_owned(), format!("{:?}: {code}: {message}", error.partition_values())));
+                    let message =
+                        error.error_detail().and_then(|d| d.error_message()).unwrap_or("");
+                    failures.push((
+                        code.to_owned(),
+                        format!("{:?}: {code}: {message}", error.partition_values()),
+                    ));
                 }
             }
             if !failures.is_empty() {
@@ -153,7 +159,10 @@ impl PartitionCatalog for GlueCatalog {
         let mut by_table: Vec<(&str, Vec<&PartitionSpec>)> = Vec::new();
         for partition in unique {
             if partition.values.is_empty() {
-                return Err(Error::Invalid(format!("partition of {} has no values", partition.table)));
+                return Err(Error::Invalid(format!(
+                    "partition of {} has no values",
+                    partition.table
+                )));
             }
             match by_table.iter_mut().find(|(table, _)| *table == partition.table) {
                 Some((_, list)) => list.push(partition),
@@ -183,10 +192,8 @@ impl PartitionCatalog for GlueCatalog {
                     self.glue_error(SdkFailure::of(&error), &format!("GetPartitions {table}"))
                 })?;
             for partition in page.partitions() {
-                let location = partition
-                    .storage_descriptor()
-                    .and_then(|s| s.location())
-                    .unwrap_or_default();
+                let location =
+                    partition.storage_descriptor().and_then(|s| s.location()).unwrap_or_default();
                 specs.push(PartitionSpec {
                     table: table.to_owned(),
                     values: partition.values().to_vec(),

@@ -79,7 +79,9 @@ impl S3Config {
         let rest = uri.strip_prefix("s3://").unwrap_or(uri);
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty()
-            || !bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b))
+            || !bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b))
         {
             return Err(AdapterError::Config(format!("{uri:?} does not name an S3 bucket")));
         }
@@ -222,7 +224,13 @@ impl S3BlobStore {
         }
     }
 
-    async fn upload_parts(&self, s3_key: &str, upload_id: &str, path: &Path, size: u64) -> Result<()> {
+    async fn upload_parts(
+        &self,
+        s3_key: &str,
+        upload_id: &str,
+        path: &Path,
+        size: u64,
+    ) -> Result<()> {
         let mut completed = Vec::new();
         for part in plan_parts(size, self.config.part_size) {
             let body = ByteStream::read_from()
@@ -264,10 +272,14 @@ impl S3BlobStore {
             .bucket(&self.config.bucket)
             .key(s3_key)
             .upload_id(upload_id)
-            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(completed)).build())
+            .multipart_upload(
+                CompletedMultipartUpload::builder().set_parts(Some(completed)).build(),
+            )
             .send()
             .await
-            .map_err(|error| port_error(PORT, &format!("CompleteMultipartUpload {s3_key}"), &error))?;
+            .map_err(|error| {
+                port_error(PORT, &format!("CompleteMultipartUpload {s3_key}"), &error)
+            })?;
         Ok(())
     }
 }
@@ -320,7 +332,8 @@ impl BlobStore for S3BlobStore {
             })?;
         let expected = output.content_length().and_then(|n| u64::try_from(n).ok());
         let mut body = output.body;
-        let file = tempfile::tempfile().map_err(|error| Error::io("creating a download file", error))?;
+        let file =
+            tempfile::tempfile().map_err(|error| Error::io("creating a download file", error))?;
         let mut writer = tokio::fs::File::from_std(file);
         let mut written = 0u64;
         while let Some(chunk) = body.next().await {
@@ -329,10 +342,9 @@ impl BlobStore for S3BlobStore {
                 message: format!("reading the body of {}: {error}", self.uri(key)),
                 retryable: true,
             })?;
-            writer
-                .write_all(&chunk)
-                .await
-                .map_err(|error| Error::io(format!("buffering {} to disk", self.uri(key)), error))?;
+            writer.write_all(&chunk).await.map_err(|error| {
+                Error::io(format!("buffering {} to disk", self.uri(key)), error)
+            })?;
             written += chunk.len() as u64;
         }
         writer.flush().await.map_err(|error| Error::io("flushing a download file", error))?;
@@ -349,7 +361,8 @@ impl BlobStore for S3BlobStore {
             }
         }
         let mut file = writer.into_std().await;
-        file.seek(SeekFrom::Start(0)).map_err(|error| Error::io("rewinding a download file", error))?;
+        file.seek(SeekFrom::Start(0))
+            .map_err(|error| Error::io("rewinding a download file", error))?;
         debug!(key = %key, bytes = written, "Downloaded object to a temporary file");
         Ok(Box::new(std::io::BufReader::with_capacity(256 * 1024, file)))
     }

@@ -16,7 +16,9 @@ use aws_sdk_firehose::types::{DeliveryStreamType, ExtendedS3DestinationConfigura
 use aws_sdk_glue::types::{Column, DatabaseInput, SerDeInfo, StorageDescriptor, TableInput};
 use bytes::Bytes;
 use common::Moto;
-use pipeline_core::ports::{BlobStore, DeliveryStream, PartitionCatalog, PartitionSpec, QueryEngine};
+use pipeline_core::ports::{
+    BlobStore, DeliveryStream, PartitionCatalog, PartitionSpec, QueryEngine,
+};
 use pipeline_core::Error;
 use serde_json::{json, Value};
 
@@ -53,7 +55,12 @@ async fn s3_put_get_head_and_paginated_list() {
     assert_eq!(keys[3], "raw/netflix/obj-003.gz", "keys are store keys, prefix stripped");
     assert_eq!(listed[3].size, 3);
     // The prefix is really applied in the bucket.
-    let raw = client.head_object().bucket("lake").key("team/streamlake/ledger/netflix/a.json").send().await;
+    let raw = client
+        .head_object()
+        .bucket("lake")
+        .key("team/streamlake/ledger/netflix/a.json")
+        .send()
+        .await;
     assert!(raw.is_ok());
 
     let meta = store.head("raw/netflix/obj-010.gz").await.unwrap();
@@ -61,7 +68,10 @@ async fn s3_put_get_head_and_paginated_list() {
     assert!(!meta.etag.is_empty() && !meta.etag.contains('"'));
     assert!(meta.last_modified > 1_700_000_000);
     assert_eq!(read_all(&store, "raw/netflix/obj-010.gz").await, vec![b'x'; 10]);
-    assert_eq!(store.get("ledger/netflix/a.json").await.unwrap().unwrap(), Bytes::from_static(b"{}"));
+    assert_eq!(
+        store.get("ledger/netflix/a.json").await.unwrap().unwrap(),
+        Bytes::from_static(b"{}")
+    );
     assert_eq!(store.get("ledger/netflix/missing.json").await.unwrap(), None);
     assert!(store.exists("ledger/netflix/a.json").await.unwrap());
     assert!(!store.exists("ledger/netflix/missing.json").await.unwrap());
@@ -124,7 +134,9 @@ async fn glue_table(moto: &Moto, database: &str, table: &str) {
         .output_format("org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat")
         .serde_info(
             SerDeInfo::builder()
-                .serialization_library("org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe")
+                .serialization_library(
+                    "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+                )
                 .build(),
         )
         .columns(Column::builder().name("event_id").r#type("string").build().unwrap())
@@ -135,7 +147,9 @@ async fn glue_table(moto: &Moto, database: &str, table: &str) {
             TableInput::builder()
                 .name(table)
                 .storage_descriptor(storage)
-                .partition_keys(Column::builder().name("event_date").r#type("string").build().unwrap())
+                .partition_keys(
+                    Column::builder().name("event_date").r#type("string").build().unwrap(),
+                )
                 .build()
                 .unwrap(),
         )
@@ -159,11 +173,18 @@ async fn glue_partitions_are_idempotent_and_missing_tables_are_clear() {
     glue_table(&moto, "netflix-streams-aws", table).await;
     let client = glue_client(&moto.sdk_config().await);
     let catalog = GlueCatalog::new(client.clone(), "netflix-streams-aws", "s3://lake/");
-    let specs: Vec<PartitionSpec> =
-        ["2026-01-02", "2026-01-01", "2026-01-02", "2026-01-03"].iter().map(|d| partition(table, d)).collect();
-    assert_eq!(catalog.add_partitions(&specs).await.unwrap(), 3, "duplicates in one call count once");
+    let specs: Vec<PartitionSpec> = ["2026-01-02", "2026-01-01", "2026-01-02", "2026-01-03"]
+        .iter()
+        .map(|d| partition(table, d))
+        .collect();
+    assert_eq!(
+        catalog.add_partitions(&specs).await.unwrap(),
+        3,
+        "duplicates in one call count once"
+    );
     assert_eq!(catalog.add_partitions(&specs).await.unwrap(), 0, "AlreadyExists is success");
-    let mut more: Vec<PartitionSpec> = (1..=28).map(|d| partition(table, &format!("2026-02-{d:02}"))).collect();
+    let mut more: Vec<PartitionSpec> =
+        (1..=28).map(|d| partition(table, &format!("2026-02-{d:02}"))).collect();
     more.push(partition(table, "2026-01-01"));
     assert_eq!(catalog.add_partitions(&more).await.unwrap(), 28);
     let listed = catalog.partitions(table).await.unwrap();
@@ -179,10 +200,18 @@ async fn glue_partitions_are_idempotent_and_missing_tables_are_clear() {
         .await
         .unwrap();
     let sd = stored.partition().unwrap().storage_descriptor().unwrap();
-    assert_eq!(sd.location(), Some("s3://lake/processed/netflix/processed_partitioned/event_date=2026-01-03/"));
-    assert_eq!(sd.input_format(), Some("org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"));
+    assert_eq!(
+        sd.location(),
+        Some("s3://lake/processed/netflix/processed_partitioned/event_date=2026-01-03/")
+    );
+    assert_eq!(
+        sd.input_format(),
+        Some("org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat")
+    );
 
-    for (database, table) in [("netflix-streams-aws", "nope"), ("no-db", "processed_netflix_events")] {
+    for (database, table) in
+        [("netflix-streams-aws", "nope"), ("no-db", "processed_netflix_events")]
+    {
         let catalog = GlueCatalog::new(client.clone(), database, "s3://lake/");
         let error = catalog.add_partitions(&[partition(table, "2026-01-01")]).await.unwrap_err();
         assert!(matches!(error, Error::NotFound(_)), "{error}");
@@ -223,7 +252,10 @@ async fn athena_results_are_typed_and_the_header_skipped() {
     assert_eq!(result.rows.len(), 2_500, "header skipped, every row kept");
     assert_eq!(result.columns[1].type_name, "bigint");
     assert_eq!(result.rows[0], vec![json!("tt000000"), json!(0), Value::Null, json!(true)]);
-    assert_eq!(result.rows[2_499], vec![json!("tt002499"), json!(2499), json!(2499.5), json!(false)]);
+    assert_eq!(
+        result.rows[2_499],
+        vec![json!("tt002499"), json!(2499), json!(2499.5), json!(false)]
+    );
     assert_eq!(result.bytes_scanned, Some(0));
     assert_eq!(result.engine_ms, Some(0));
 }
@@ -264,7 +296,9 @@ async fn firehose_batches_within_limits_and_reports_oversized_records() {
     let Some(moto) = Moto::start() else { return };
     let (s3, delivery) = firehose_stream(&moto, "netflix-playback").await;
     let mut records: Vec<Bytes> = (0..1_234)
-        .map(|i| Bytes::from(format!("{{\"event_id\":\"e{i:05}\",\"pad\":\"{}\"}}\n", "p".repeat(280))))
+        .map(|i| {
+            Bytes::from(format!("{{\"event_id\":\"e{i:05}\",\"pad\":\"{}\"}}\n", "p".repeat(280)))
+        })
         .collect();
     records.insert(700, Bytes::from(vec![b'x'; 1000 * 1024 + 1]));
     let outcome = delivery.put_record_batch(records.clone(), Some(0)).await.unwrap();
@@ -275,7 +309,9 @@ async fn firehose_batches_within_limits_and_reports_oversized_records() {
     assert_eq!(objects.len(), 3, "500 + 500 + 234 records: three calls");
     let lines: Vec<String> = objects
         .iter()
-        .flat_map(|o| String::from_utf8(o.clone()).unwrap().lines().map(str::to_owned).collect::<Vec<_>>())
+        .flat_map(|o| {
+            String::from_utf8(o.clone()).unwrap().lines().map(str::to_owned).collect::<Vec<_>>()
+        })
         .collect();
     assert_eq!(lines.len(), 1_234);
     let ids: BTreeSet<&str> = lines.iter().map(|l| &l[13..19]).collect();
@@ -301,14 +337,16 @@ async fn firehose_splits_by_bytes_and_packs_events() {
 
     // 2,000 events of about 330 bytes packed into 5,000-byte records: one call, NDJSON intact.
     let (s3, delivery) = (s3, delivery.with_pack_bytes(5_000));
-    let events: Vec<String> =
-        (0..2_000).map(|i| format!("{{\"event_id\":\"p{i:05}\",\"pad\":\"{}\"}}\n", "q".repeat(300))).collect();
+    let events: Vec<String> = (0..2_000)
+        .map(|i| format!("{{\"event_id\":\"p{i:05}\",\"pad\":\"{}\"}}\n", "q".repeat(300)))
+        .collect();
     let sent = delivery.send_events(&events).await.unwrap();
     assert_eq!(sent.events_accepted, 2_000);
     assert_eq!(sent.events_failed, 0);
     assert!(sent.report.accepted <= 2_000 / 15 + 1, "{} records", sent.report.accepted);
     let objects = delivered(&s3).await;
-    let packed: Vec<&Vec<u8>> = objects.iter().filter(|o| o.starts_with(b"{\"event_id\":\"p")).collect();
+    let packed: Vec<&Vec<u8>> =
+        objects.iter().filter(|o| o.starts_with(b"{\"event_id\":\"p")).collect();
     assert_eq!(packed.len(), 1);
     let text = String::from_utf8(packed[0].clone()).unwrap();
     assert_eq!(text, events.concat(), "the object is the NDJSON of every event, in order");

@@ -15,7 +15,9 @@ use bytes::Bytes;
 use common::Moto;
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use pipeline_core::keys::{date_of, firehose_object_key, ledger_key, PROCESSED_PREFIX, QUARANTINE_PREFIX};
+use pipeline_core::keys::{
+    date_of, firehose_object_key, ledger_key, PROCESSED_PREFIX, QUARANTINE_PREFIX,
+};
 use pipeline_core::ports::BlobStore;
 use pipeline_core::process::{is_processed, process_object};
 use pipeline_core::TransformConfig;
@@ -60,7 +62,8 @@ async fn process_object_runs_through_the_s3_adapter() {
     // Arrival an hour ago (from the Firehose key); events from the two days before it.
     let arrival = now - 3_600;
     let key =
-        firehose_object_key("netflix-playback", arrival, "0a1b2c3d-4e5f-6789-abcd-ef0123456789").unwrap();
+        firehose_object_key("netflix-playback", arrival, "0a1b2c3d-4e5f-6789-abcd-ef0123456789")
+            .unwrap();
     let (object, dates) = raw_object(arrival - 600);
     store.put(&key, Bytes::from(object)).await.unwrap();
 

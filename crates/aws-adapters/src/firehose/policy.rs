@@ -341,8 +341,10 @@ mod tests {
     async fn only_failed_entries_are_resent_and_nothing_is_lost_or_duplicated() {
         let input = records(1_200, 50);
         // Records 7 and 600 fail twice, record 1,100 once.
-        let failures: HashMap<Bytes, u32> =
-            [(7, 2), (600, 2), (1_100, 1)].into_iter().map(|(i, n)| (input[i].clone(), n)).collect();
+        let failures: HashMap<Bytes, u32> = [(7, 2), (600, 2), (1_100, 1)]
+            .into_iter()
+            .map(|(i, n)| (input[i].clone(), n))
+            .collect();
         let sender = Flaky::new(failures);
         let report = deliver(&sender, &input, &RetryPolicy::default()).await.unwrap();
         assert_eq!(report.accepted, 1_200);

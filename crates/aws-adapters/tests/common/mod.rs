@@ -20,7 +20,7 @@ pub struct Moto {
     /// `http://127.0.0.1:PORT`
     pub endpoint: String,
     port: u16,
-    _log: tempfile::NamedTempFile,
+    log: tempfile::NamedTempFile,
 }
 
 fn workspace_root() -> PathBuf {
@@ -50,11 +50,7 @@ pub fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<
     )?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     Ok((status, body))
 }
@@ -85,8 +81,7 @@ impl Moto {
                 .stderr(log.reopen().unwrap())
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-            let mut moto =
-                Moto { child, endpoint: format!("http://127.0.0.1:{port}"), port, _log: log };
+            let mut moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}"), port, log };
             match moto.wait_ready(Duration::from_secs(30)) {
                 Ok(()) => return Some(moto),
                 Err(error) => last_error = error,
@@ -99,7 +94,7 @@ impl Moto {
         let start = Instant::now();
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                let log = std::fs::read_to_string(self._log.path()).unwrap_or_default();
+                let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
                 return Err(format!("moto_server exited with {status}: {log}"));
             }
             if let Ok((status, _)) = http(self.port, "GET", "/moto-api/", "") {
