@@ -179,6 +179,21 @@ impl SdkFailure {
             message: format!("{context}: {code}{status}: {}", self.message),
         }
     }
+
+    /// [`pipeline_core::Error::NotFound`] naming `what` when the service said it does not
+    /// exist, else [`Self::into_port_error`] with `operation` and `what` as context.
+    pub fn into_not_found_or_port_error(
+        self,
+        port: &'static str,
+        operation: &str,
+        what: String,
+    ) -> pipeline_core::Error {
+        if self.is_not_found() {
+            pipeline_core::Error::NotFound(what)
+        } else {
+            self.into_port_error(port, &format!("{operation} {what}"))
+        }
+    }
 }
 
 /// Maps an SDK error to a port error (never `NotFound`: callers that expect absence check

@@ -299,12 +299,11 @@ impl BlobStore for S3BlobStore {
             .send()
             .await
             .map_err(|error| {
-                let failure = SdkFailure::of(&error);
-                if failure.is_not_found() {
-                    Error::NotFound(self.uri(key))
-                } else {
-                    failure.into_port_error(PORT, &format!("HeadObject {}", self.uri(key)))
-                }
+                SdkFailure::of(&error).into_not_found_or_port_error(
+                    PORT,
+                    "HeadObject",
+                    self.uri(key),
+                )
             })?;
         Ok(ObjectMeta {
             key: key.to_owned(),
@@ -323,12 +322,11 @@ impl BlobStore for S3BlobStore {
             .send()
             .await
             .map_err(|error| {
-                let failure = SdkFailure::of(&error);
-                if failure.is_not_found() {
-                    Error::NotFound(self.uri(key))
-                } else {
-                    failure.into_port_error(PORT, &format!("GetObject {}", self.uri(key)))
-                }
+                SdkFailure::of(&error).into_not_found_or_port_error(
+                    PORT,
+                    "GetObject",
+                    self.uri(key),
+                )
             })?;
         let expected = output.content_length().and_then(|n| u64::try_from(n).ok());
         let mut body = output.body;

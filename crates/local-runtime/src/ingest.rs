@@ -109,14 +109,25 @@ pub async fn transform_keys(
     Ok((ledgers, failed))
 }
 
-/// Registers every partition named by any ledger in the lake. Returns how many were new.
-pub async fn register_partitions(lake: &Lake) -> Result<usize> {
+/// Every ledger in the lake, in key order.
+pub async fn read_ledgers(lake: &Lake) -> Result<Vec<Ledger>> {
     let store = lake.store();
-    let mut partitions = BTreeSet::new();
+    let mut ledgers = Vec::new();
     for meta in store.list(LEDGER_PREFIX).await? {
         let Some(bytes) = store.get(&meta.key).await? else { continue };
-        let ledger = Ledger::from_json(&bytes)
-            .map_err(|error| Error::Task(format!("ledger {} is unreadable: {error}", meta.key)))?;
+        ledgers.push(
+            Ledger::from_json(&bytes).map_err(|error| {
+                Error::Task(format!("ledger {} is unreadable: {error}", meta.key))
+            })?,
+        );
+    }
+    Ok(ledgers)
+}
+
+/// Registers every partition named by any ledger in the lake. Returns how many were new.
+pub async fn register_partitions(lake: &Lake) -> Result<usize> {
+    let mut partitions = BTreeSet::new();
+    for ledger in read_ledgers(lake).await? {
         let keys = ledger
             .outputs
             .iter()

@@ -6,10 +6,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 use event_model::schema::{PROCESSED_EVENTS, QUARANTINED_EVENTS};
-use local_runtime::ingest::pending_raw_objects;
-use pipeline_core::keys::LEDGER_PREFIX;
-use pipeline_core::ports::{BlobStore, PartitionCatalog};
-use pipeline_core::Ledger;
+use local_runtime::ingest::{pending_raw_objects, read_ledgers};
+use pipeline_core::ports::PartitionCatalog;
 
 /// Arguments of `status`.
 #[derive(Debug, Args)]
@@ -22,14 +20,11 @@ pub struct StatusArgs {
 /// Runs `status`.
 pub async fn run(args: StatusArgs) -> Result<ExitCode> {
     let lake = super::open_lake(&args.lake)?;
-    let store = lake.store();
     let (pending, processed) = pending_raw_objects(&lake).await?;
     let mut totals = [0u64; 4];
     let mut unbalanced = Vec::new();
-    let ledgers = store.list(LEDGER_PREFIX).await?;
-    for meta in &ledgers {
-        let Some(bytes) = store.get(&meta.key).await? else { continue };
-        let ledger = Ledger::from_json(&bytes)?;
+    let ledgers = read_ledgers(&lake).await?;
+    for ledger in &ledgers {
         totals[0] += ledger.records_in;
         totals[1] += ledger.written;
         totals[2] += ledger.quarantined;
