@@ -1,8 +1,7 @@
-//! The AWS adapters against a real moto server (see `common`). Each test starts its own
+//! The AWS adapters against a real moto server (see the `moto-harness` crate). Each test starts its own
 //! server, so tests are isolated and run in parallel.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -15,7 +14,7 @@ use aws_adapters::s3::{S3BlobStore, S3Config, MIN_PART_SIZE};
 use aws_sdk_firehose::types::{DeliveryStreamType, ExtendedS3DestinationConfiguration};
 use aws_sdk_glue::types::{Column, DatabaseInput, SerDeInfo, StorageDescriptor, TableInput};
 use bytes::Bytes;
-use common::Moto;
+use moto_harness::Moto;
 use pipeline_core::ports::{
     BlobStore, DeliveryStream, PartitionCatalog, PartitionSpec, QueryEngine,
 };

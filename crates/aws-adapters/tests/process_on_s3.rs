@@ -3,7 +3,6 @@
 //! Parquet outputs and the ledger land in moto S3 under the DESIGN §3 keys.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -12,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_adapters::config::s3_client;
 use aws_adapters::s3::{S3BlobStore, S3Config};
 use bytes::Bytes;
-use common::Moto;
+use moto_harness::Moto;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use pipeline_core::keys::{

@@ -3,7 +3,9 @@
 //! started on a free loopback port, polled over HTTP until it answers, and killed on drop.
 //!
 //! Without moto the tests fail with a clear message, unless `STREAMLAKE_SKIP_MOTO=1`.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//!
+//! Test support only: failures panic, which fails the calling test with the message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -112,6 +114,11 @@ impl Moto {
     /// The SDK configuration for this server: endpoint override, us-east-1, dummy keys.
     pub async fn sdk_config(&self) -> SdkConfig {
         load_sdk_config_with(&AwsSettings::local(&self.endpoint)).await
+    }
+
+    /// The loopback port moto listens on.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// A request to moto's own API (`/moto-api/...`).
