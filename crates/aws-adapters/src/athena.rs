@@ -176,11 +176,23 @@ impl AthenaEngine {
 
     /// Runs `sql` with an explicit idempotency nonce.
     pub async fn query_with_nonce(&self, sql: &str, nonce: &str) -> Result<QueryResult> {
+        self.run(sql, &[], nonce).await
+    }
+
+    /// Runs `sql` with Athena execution parameters bound to its `?` placeholders, in order
+    /// (the values are typed literals, e.g. `'2024-01-01'` or `10`).
+    async fn run(&self, sql: &str, params: &[String], nonce: &str) -> Result<QueryResult> {
+        let token_input = if params.is_empty() {
+            sql.to_owned()
+        } else {
+            format!("{sql}\0{}", params.join("\0"))
+        };
         let mut start = self
             .client
             .start_query_execution()
             .query_string(sql)
-            .client_request_token(client_request_token(sql, nonce))
+            .client_request_token(client_request_token(&token_input, nonce))
+            .set_execution_parameters((!params.is_empty()).then(|| params.to_vec()))
             .work_group(&self.config.workgroup)
             .query_execution_context(
                 QueryExecutionContext::builder().database(&self.config.database).build(),
@@ -323,6 +335,10 @@ impl AthenaEngine {
 impl QueryEngine for AthenaEngine {
     async fn query(&self, sql: &str) -> Result<QueryResult> {
         self.query_with_nonce(sql, &self.config.nonce).await
+    }
+
+    async fn query_with_params(&self, sql: &str, params: &[String]) -> Result<QueryResult> {
+        self.run(sql, params, &self.config.nonce).await
     }
 }
 

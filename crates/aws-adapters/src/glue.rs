@@ -17,17 +17,27 @@ use tokio::sync::Mutex;
 use tracing::info;
 
 use crate::error::SdkFailure;
+use crate::layout::LakeLayout;
 
 const PORT: &str = "glue";
 /// Partitions per `BatchCreatePartition` call (the API limit).
 pub const MAX_PARTITIONS_PER_CALL: usize = 100;
 
-/// A Glue database whose table data lives under one S3 root.
+/// Where partition data lives.
+#[derive(Debug)]
+enum Locations {
+    /// Every key under one `s3://bucket/prefix/` root.
+    Root(String),
+    /// Each zone in its own bucket.
+    Layout(LakeLayout),
+}
+
+/// A Glue database whose table data lives under one S3 root, or in a [`LakeLayout`].
 #[derive(Debug)]
 pub struct GlueCatalog {
     client: aws_sdk_glue::Client,
     database: String,
-    location_root: String,
+    locations: Locations,
     descriptors: Mutex<HashMap<String, StorageDescriptor>>,
 }
 
@@ -46,14 +56,43 @@ impl GlueCatalog {
         Self {
             client,
             database: database.into(),
-            location_root,
+            locations: Locations::Root(location_root),
+            descriptors: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A catalog of `database` whose partitions live where `layout` puts their zone (the
+    /// Terraform stack: quarantine in the raw bucket, silver in the processed bucket).
+    pub fn with_layout(
+        client: aws_sdk_glue::Client,
+        database: impl Into<String>,
+        layout: LakeLayout,
+    ) -> Self {
+        Self {
+            client,
+            database: database.into(),
+            locations: Locations::Layout(layout),
             descriptors: Mutex::new(HashMap::new()),
         }
     }
 
     /// The S3 location of a partition key prefix.
-    pub fn location_of(&self, key_prefix: &str) -> String {
-        format!("{}{key_prefix}", self.location_root)
+    pub fn location_of(&self, key_prefix: &str) -> Result<String> {
+        match &self.locations {
+            Locations::Root(root) => Ok(format!("{root}{key_prefix}")),
+            Locations::Layout(layout) => layout.uri(key_prefix),
+        }
+    }
+
+    /// The lake key prefix of a partition's S3 location (the inverse of
+    /// [`GlueCatalog::location_of`]); foreign locations are returned unchanged.
+    fn key_prefix_of(&self, location: &str) -> String {
+        match &self.locations {
+            Locations::Root(root) => location.strip_prefix(root.as_str()).unwrap_or(location).to_owned(),
+            Locations::Layout(layout) => {
+                layout.key_of_uri(location).unwrap_or_else(|| location.to_owned())
+            }
+        }
     }
 
     fn glue_error(&self, failure: SdkFailure, context: &str) -> Error {
@@ -93,17 +132,17 @@ impl GlueCatalog {
         let descriptor = self.descriptor(table).await?;
         let mut added = 0;
         for chunk in partitions.chunks(MAX_PARTITIONS_PER_CALL) {
-            let inputs: Vec<PartitionInput> = chunk
+            let inputs = chunk
                 .iter()
                 .map(|partition| {
                     let mut storage = descriptor.clone();
-                    storage.location = Some(self.location_of(&partition.location));
-                    PartitionInput::builder()
+                    storage.location = Some(self.location_of(&partition.location)?);
+                    Ok(PartitionInput::builder()
                         .set_values(Some(partition.values.clone()))
                         .storage_descriptor(storage)
-                        .build()
+                        .build())
                 })
-                .collect();
+                .collect::<Result<Vec<PartitionInput>>>()?;
             let output = self
                 .client
                 .batch_create_partition()
@@ -197,10 +236,7 @@ impl PartitionCatalog for GlueCatalog {
                 specs.push(PartitionSpec {
                     table: table.to_owned(),
                     values: partition.values().to_vec(),
-                    location: location
-                        .strip_prefix(self.location_root.as_str())
-                        .unwrap_or(location)
-                        .to_owned(),
+                    location: self.key_prefix_of(location),
                 });
             }
             match page.next_token() {

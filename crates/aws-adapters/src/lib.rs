@@ -12,6 +12,8 @@
 //!   BatchCreatePartition);
 //! - [`athena`]: [`AthenaEngine`], a [`pipeline_core::QueryEngine`] (idempotent start,
 //!   polling with timeout and cancel, paginated typed results);
+//! - [`layout`]: [`LakeLayout`] (which bucket holds which zone) and [`S3Lake`], a
+//!   [`pipeline_core::BlobStore`] routing every key to its zone's bucket;
 //! - [`config`]: the shared SDK configuration and clients (endpoint overrides for moto);
 //! - [`error`]: SDK error classification (retryable or not).
 
@@ -20,6 +22,7 @@ pub mod config;
 pub mod error;
 pub mod firehose;
 pub mod glue;
+pub mod layout;
 pub mod s3;
 
 pub use athena::{AthenaConfig, AthenaEngine};
@@ -29,4 +32,5 @@ pub use firehose::packing::{RecordPacker, DEFAULT_PACK_BYTES};
 pub use firehose::policy::{DeliveryReport, RetryPolicy};
 pub use firehose::FirehoseDelivery;
 pub use glue::GlueCatalog;
+pub use layout::{LakeLayout, S3Lake};
 pub use s3::{S3BlobStore, S3Config};

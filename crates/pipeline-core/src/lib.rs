@@ -9,6 +9,7 @@
 //! - [`keys`]: object layouts and digests (DESIGN §3);
 //! - [`ledger`]: per-object accounting (DESIGN §5);
 //! - [`process`]: the transform wired to the ports (read, transform, publish, ledger);
+//! - [`memory`]: in-memory blob store and catalog (the fakes handler tests run against);
 //! - [`metrics`]: CloudWatch EMF lines;
 //! - [`queries`]: the named queries and Athena DDL of `sql/`, embedded;
 //! - [`ports`]: blob store, delivery stream, partition catalog and query engine traits.
@@ -18,6 +19,7 @@ pub mod encode;
 pub mod error;
 pub mod keys;
 pub mod ledger;
+pub mod memory;
 pub mod metrics;
 pub mod ports;
 pub mod process;

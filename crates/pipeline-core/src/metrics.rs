@@ -43,6 +43,16 @@ impl Metric {
     pub fn count(name: &'static str, value: u64) -> Self {
         Self { name, value: value as f64, unit: Unit::Count }
     }
+
+    /// A byte-size metric.
+    pub fn bytes(name: &'static str, value: u64) -> Self {
+        Self { name, value: value as f64, unit: Unit::Bytes }
+    }
+
+    /// A duration metric in milliseconds.
+    pub fn milliseconds(name: &'static str, value: u64) -> Self {
+        Self { name, value: value as f64, unit: Unit::Milliseconds }
+    }
 }
 
 /// Renders one EMF JSON line with the given dimensions (e.g. `[("Pipeline","streamlake"),

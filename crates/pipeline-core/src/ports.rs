@@ -138,4 +138,17 @@ pub struct QueryResult {
 pub trait QueryEngine: Send + Sync {
     /// Runs one statement and returns its rows.
     async fn query(&self, sql: &str) -> Result<QueryResult>;
+
+    /// Runs one statement with values bound to its `?` placeholders, in order (Athena
+    /// execution parameters: typed SQL literals such as `'2024-01-01'` or `10`). Engines
+    /// without parameter support refuse a non-empty list.
+    async fn query_with_params(&self, sql: &str, params: &[String]) -> Result<QueryResult> {
+        if params.is_empty() {
+            self.query(sql).await
+        } else {
+            Err(crate::Error::Invalid(
+                "this query engine does not support execution parameters".into(),
+            ))
+        }
+    }
 }

@@ -1,0 +1,199 @@
+//! In-memory implementations of the [blob store](BlobStore) and [catalog](PartitionCatalog)
+//! ports: the fakes the Lambda handler tests run against, and handy for tools that need a
+//! throwaway lake. They follow the ports' contracts exactly (sorted lists, idempotent
+//! partition adds, `NotFound` from `head`), so a handler that passes against them behaves the
+//! same on S3 and Glue.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Cursor;
+use std::path::Path;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::ports::{BlobReader, BlobStore, ObjectMeta, PartitionCatalog, PartitionSpec};
+
+fn poisoned(what: &str) -> Error {
+    Error::Port { port: "memory", message: format!("{what} lock poisoned"), retryable: false }
+}
+
+/// A blob store in memory. ETags are content hashes; every object's last-modified time is
+/// the store's clock, set with [`MemoryBlobStore::set_clock`].
+#[derive(Debug, Default)]
+pub struct MemoryBlobStore {
+    objects: Mutex<BTreeMap<String, (Bytes, i64)>>,
+    clock: Mutex<i64>,
+}
+
+impl MemoryBlobStore {
+    /// An empty store whose clock reads `now` (epoch seconds).
+    pub fn new(now: i64) -> Self {
+        Self { objects: Mutex::default(), clock: Mutex::new(now) }
+    }
+
+    /// Sets the last-modified time given to objects written from now on.
+    pub fn set_clock(&self, now: i64) {
+        if let Ok(mut clock) = self.clock.lock() {
+            *clock = now;
+        }
+    }
+
+    /// Every key, sorted.
+    pub fn keys(&self) -> Vec<String> {
+        self.objects.lock().map(|o| o.keys().cloned().collect()).unwrap_or_default()
+    }
+
+    /// A snapshot of every object's bytes, by key.
+    pub fn snapshot(&self) -> BTreeMap<String, Bytes> {
+        self.objects
+            .lock()
+            .map(|o| o.iter().map(|(k, (body, _))| (k.clone(), body.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    fn meta(key: &str, body: &Bytes, last_modified: i64) -> ObjectMeta {
+        let digest = Sha256::digest(body);
+        ObjectMeta {
+            key: key.to_owned(),
+            size: body.len() as u64,
+            etag: hex::encode(&digest[..16]),
+            last_modified,
+        }
+    }
+
+    fn insert(&self, key: &str, body: Bytes) -> Result<()> {
+        if key.is_empty() || key.starts_with('/') || key.ends_with('/') {
+            return Err(Error::Invalid(format!("{key:?} is not an object key")));
+        }
+        let now = *self.clock.lock().map_err(|_| poisoned("clock"))?;
+        self.objects.lock().map_err(|_| poisoned("objects"))?.insert(key.to_owned(), (body, now));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl BlobStore for MemoryBlobStore {
+    async fn head(&self, key: &str) -> Result<ObjectMeta> {
+        let objects = self.objects.lock().map_err(|_| poisoned("objects"))?;
+        let (body, modified) =
+            objects.get(key).ok_or_else(|| Error::NotFound(format!("object {key}")))?;
+        Ok(Self::meta(key, body, *modified))
+    }
+
+    async fn open(&self, key: &str) -> Result<BlobReader> {
+        let objects = self.objects.lock().map_err(|_| poisoned("objects"))?;
+        let (body, _) = objects.get(key).ok_or_else(|| Error::NotFound(format!("object {key}")))?;
+        Ok(Box::new(Cursor::new(body.clone())))
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+        let objects = self.objects.lock().map_err(|_| poisoned("objects"))?;
+        Ok(objects.get(key).map(|(body, _)| body.clone()))
+    }
+
+    async fn put(&self, key: &str, body: Bytes) -> Result<()> {
+        self.insert(key, body)
+    }
+
+    async fn put_file(&self, key: &str, path: &Path) -> Result<()> {
+        let body = std::fs::read(path)
+            .map_err(|source| Error::io(format!("reading {}", path.display()), source))?;
+        self.insert(key, Bytes::from(body))
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
+        let objects = self.objects.lock().map_err(|_| poisoned("objects"))?;
+        Ok(objects
+            .range(prefix.to_owned()..)
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .map(|(key, (body, modified))| Self::meta(key, body, *modified))
+            .collect())
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool> {
+        Ok(self.objects.lock().map_err(|_| poisoned("objects"))?.contains_key(key))
+    }
+}
+
+/// A partition catalog in memory: tables must be declared first, like Glue tables.
+#[derive(Debug, Default)]
+pub struct MemoryCatalog {
+    tables: Mutex<BTreeMap<String, BTreeSet<PartitionSpec>>>,
+}
+
+impl MemoryCatalog {
+    /// A catalog with these (empty) tables.
+    pub fn with_tables(tables: &[&str]) -> Self {
+        Self {
+            tables: Mutex::new(tables.iter().map(|t| ((*t).to_owned(), BTreeSet::new())).collect()),
+        }
+    }
+}
+
+#[async_trait]
+impl PartitionCatalog for MemoryCatalog {
+    async fn add_partitions(&self, partitions: &[PartitionSpec]) -> Result<usize> {
+        let mut tables = self.tables.lock().map_err(|_| poisoned("tables"))?;
+        if let Some(missing) = partitions.iter().find(|p| !tables.contains_key(&p.table)) {
+            return Err(Error::NotFound(format!("table {}", missing.table)));
+        }
+        let mut added = 0;
+        for partition in partitions {
+            if let Some(set) = tables.get_mut(&partition.table) {
+                let known = set.iter().any(|p| p.values == partition.values);
+                if !known {
+                    set.insert(partition.clone());
+                    added += 1;
+                }
+            }
+        }
+        Ok(added)
+    }
+
+    async fn partitions(&self, table: &str) -> Result<Vec<PartitionSpec>> {
+        let tables = self.tables.lock().map_err(|_| poisoned("tables"))?;
+        let set = tables.get(table).ok_or_else(|| Error::NotFound(format!("table {table}")))?;
+        Ok(set.iter().cloned().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_store_keeps_the_port_contract() {
+        let store = MemoryBlobStore::new(1_700_000_000);
+        store.put("raw/b", Bytes::from_static(b"two")).await.unwrap();
+        store.put("raw/a", Bytes::from_static(b"one")).await.unwrap();
+        store.put("rawx/c", Bytes::from_static(b"three")).await.unwrap();
+        let listed: Vec<String> =
+            store.list("raw/").await.unwrap().into_iter().map(|m| m.key).collect();
+        assert_eq!(listed, ["raw/a", "raw/b"]);
+        let meta = store.head("raw/a").await.unwrap();
+        assert_eq!((meta.size, meta.last_modified), (3, 1_700_000_000));
+        assert!(matches!(store.head("raw/zz").await, Err(Error::NotFound(_))));
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut store.open("raw/b").await.unwrap(), &mut text).unwrap();
+        assert_eq!(text, "two");
+        assert!(store.put("raw/", Bytes::new()).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_catalog_is_idempotent_and_needs_its_tables() {
+        let catalog = MemoryCatalog::with_tables(&["t"]);
+        let spec = |v: &str| PartitionSpec {
+            table: "t".into(),
+            values: vec![v.into()],
+            location: format!("t/d={v}/"),
+        };
+        assert_eq!(catalog.add_partitions(&[spec("1"), spec("2")]).await.unwrap(), 2);
+        assert_eq!(catalog.add_partitions(&[spec("2"), spec("3")]).await.unwrap(), 1);
+        assert_eq!(catalog.partitions("t").await.unwrap().len(), 3);
+        let other = PartitionSpec { table: "u".into(), ..spec("1") };
+        assert!(matches!(catalog.add_partitions(&[other]).await, Err(Error::NotFound(_))));
+    }
+}
