@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use aws_sdk_athena::types::{
     QueryExecutionContext, QueryExecutionState, ResultConfiguration, StatementType,
 };
-use pipeline_core::ports::{QueryEngine, QueryResult, ResultColumn};
+use pipeline_core::ports::{QueryEngine, QueryResult, ResultColumn, Statement};
 use pipeline_core::{Error, Result};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -337,8 +337,9 @@ impl QueryEngine for AthenaEngine {
         self.query_with_nonce(sql, &self.config.nonce).await
     }
 
-    async fn query_with_params(&self, sql: &str, params: &[String]) -> Result<QueryResult> {
-        self.run(sql, params, &self.config.nonce).await
+    async fn execute(&self, statement: &Statement<'_>) -> Result<QueryResult> {
+        let nonce = statement.idempotency_key.unwrap_or(&self.config.nonce);
+        self.run(statement.sql, statement.params, nonce).await
     }
 }
 

@@ -175,7 +175,7 @@ impl DeliveryStream for LocalFirehose {
         if buffer.data.len() >= self.config.buffer_bytes {
             self.flush_locked(&mut buffer).await?;
         }
-        Ok(PutBatchOutcome { accepted: records.len(), failed: Vec::new() })
+        Ok(PutBatchOutcome { accepted: records.len(), failed: Vec::new(), resent: 0 })
     }
 
     async fn flush(&self) -> Result<Vec<String>> {

@@ -30,7 +30,7 @@ pub use error::{Error, Result};
 pub use ledger::{Ledger, LedgerOutput, QuarantineOutput};
 pub use ports::{
     BlobReader, BlobStore, DeliveryStream, ObjectMeta, PartitionCatalog, PartitionSpec,
-    PutBatchOutcome, QueryEngine, QueryResult, ResultColumn,
+    PutBatchOutcome, QueryEngine, QueryResult, ResultColumn, Statement,
 };
 pub use transform::{
     transform_object, SourceObject, StagedOutput, TransformConfig, TransformOutput,

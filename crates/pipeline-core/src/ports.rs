@@ -65,6 +65,10 @@ pub struct PutBatchOutcome {
     pub accepted: usize,
     /// Records refused (to be retried by the caller, or reported).
     pub failed: Vec<FailedRecord>,
+    /// Record re-sends the stream made itself after partial failures (a record retried
+    /// twice counts twice); 0 for a stream that does not retry.
+    #[serde(default)]
+    pub resent: usize,
 }
 
 /// The Firehose PutRecordBatch limits (DESIGN §2, AWS quotas).
@@ -139,16 +143,29 @@ pub trait QueryEngine: Send + Sync {
     /// Runs one statement and returns its rows.
     async fn query(&self, sql: &str) -> Result<QueryResult>;
 
-    /// Runs one statement with values bound to its `?` placeholders, in order (Athena
-    /// execution parameters: typed SQL literals such as `'2024-01-01'` or `10`). Engines
-    /// without parameter support refuse a non-empty list.
-    async fn query_with_params(&self, sql: &str, params: &[String]) -> Result<QueryResult> {
-        if params.is_empty() {
-            self.query(sql).await
+    /// Runs a [`Statement`]: SQL with values bound to its `?` placeholders, and an
+    /// idempotency key. Engines without parameter support refuse a non-empty list.
+    async fn execute(&self, statement: &Statement<'_>) -> Result<QueryResult> {
+        if statement.params.is_empty() {
+            self.query(statement.sql).await
         } else {
             Err(crate::Error::Invalid(
                 "this query engine does not support execution parameters".into(),
             ))
         }
     }
+}
+
+/// One query execution request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Statement<'a> {
+    /// The SQL (Athena/Trino dialect).
+    pub sql: &'a str,
+    /// Values for the `?` placeholders, in order, as typed SQL literals (`'2024-01-01'`,
+    /// `10`): Athena execution parameters.
+    pub params: &'a [String],
+    /// Requests with the same key, SQL and parameters are the same execution (Athena's
+    /// `ClientRequestToken`): a retried invocation passes its request id and gets the query
+    /// it already started instead of a second one.
+    pub idempotency_key: Option<&'a str>,
 }

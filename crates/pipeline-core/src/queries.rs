@@ -47,6 +47,48 @@ pub fn named_query(name: &str) -> Option<&'static NamedQuery> {
     NAMED_QUERIES.iter().find(|query| query.name == name)
 }
 
+/// The number of `?` parameter placeholders in `sql`, ignoring string literals, quoted
+/// identifiers and comments: what Athena will bind execution parameters to.
+pub fn placeholder_count(sql: &str) -> usize {
+    let bytes = sql.as_bytes();
+    let mut count = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'\'' | b'"') => {
+                // A doubled quote inside a literal is an escaped quote.
+                i += 1;
+                while i < bytes.len() {
+                    if bytes[i] == quote {
+                        if bytes.get(i + 1) == Some(&quote) {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'?' => count += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    count
+}
+
 /// The Athena DDL files, by table name.
 pub const ATHENA_DDL: [(&str, &str); 4] = [
     ("raw_netflix_events", include_str!("../../../sql/ddl/raw_netflix_events.sql")),
@@ -58,6 +100,17 @@ pub const ATHENA_DDL: [(&str, &str); 4] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_outside_literals_and_comments_are_counted() {
+        assert_eq!(placeholder_count("SELECT 1"), 0);
+        assert_eq!(placeholder_count("SELECT * FROM t WHERE d >= ? AND d < ?"), 2);
+        assert_eq!(placeholder_count("SELECT '?', \"a?\" FROM t -- ?\nWHERE x = ? /* ? */"), 1);
+        assert_eq!(placeholder_count("SELECT 'it''s ?' WHERE y = ?"), 1);
+        for query in NAMED_QUERIES {
+            assert_eq!(placeholder_count(query.sql), 0, "{} takes no parameters", query.name);
+        }
+    }
     use event_model::schema::PARQUET_TABLES;
 
     #[test]

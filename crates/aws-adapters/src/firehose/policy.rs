@@ -97,7 +97,7 @@ pub struct DeliveryReport {
 
 impl From<DeliveryReport> for PutBatchOutcome {
     fn from(report: DeliveryReport) -> Self {
-        PutBatchOutcome { accepted: report.accepted, failed: report.failed }
+        PutBatchOutcome { accepted: report.accepted, failed: report.failed, resent: report.resent }
     }
 }
 
