@@ -88,7 +88,9 @@ impl GlueCatalog {
     /// [`GlueCatalog::location_of`]); foreign locations are returned unchanged.
     fn key_prefix_of(&self, location: &str) -> String {
         match &self.locations {
-            Locations::Root(root) => location.strip_prefix(root.as_str()).unwrap_or(location).to_owned(),
+            Locations::Root(root) => {
+                location.strip_prefix(root.as_str()).unwrap_or(location).to_owned()
+            }
             Locations::Layout(layout) => {
                 layout.key_of_uri(location).unwrap_or_else(|| location.to_owned())
             }

@@ -206,7 +206,10 @@ mod tests {
         let uri = layout.uri(key).unwrap();
         assert_eq!(uri, format!("s3://sl-processed/lake/{key}"));
         assert_eq!(layout.key_of_uri(&uri).as_deref(), Some(key));
-        assert_eq!(layout.key_of_object("sl-raw", "raw/netflix/a.gz").as_deref(), Some("raw/netflix/a.gz"));
+        assert_eq!(
+            layout.key_of_object("sl-raw", "raw/netflix/a.gz").as_deref(),
+            Some("raw/netflix/a.gz")
+        );
         // Silver in the raw bucket, or raw in the processed bucket, is not part of the lake.
         assert_eq!(layout.key_of_object("sl-raw", "processed/netflix/a"), None);
         assert_eq!(layout.key_of_object("sl-processed", "lake/raw/netflix/a.gz"), None);

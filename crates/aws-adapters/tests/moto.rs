@@ -2,7 +2,6 @@
 //! server, so tests are isolated and run in parallel.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 

@@ -3,7 +3,6 @@
 //! Parquet outputs and the ledger land in moto S3 under the DESIGN §3 keys.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -11,9 +10,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_adapters::config::s3_client;
 use aws_adapters::s3::{S3BlobStore, S3Config};
 use bytes::Bytes;
-use moto_harness::Moto;
 use flate2::write::GzEncoder;
 use flate2::Compression;
+use moto_harness::Moto;
 use pipeline_core::keys::{
     date_of, firehose_object_key, ledger_key, PROCESSED_PREFIX, QUARANTINE_PREFIX,
 };

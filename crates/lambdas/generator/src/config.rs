@@ -61,7 +61,10 @@ mod tests {
     #[test]
     fn reads_the_stream_and_guards() {
         let config = Config::from_vars(&Env::from_pairs([("FIREHOSE_STREAM_NAME", "s")])).unwrap();
-        assert_eq!((config.pack_bytes, config.default_events, config.max_events), (5_000, 10_000, 2_000_000));
+        assert_eq!(
+            (config.pack_bytes, config.default_events, config.max_events),
+            (5_000, 10_000, 2_000_000)
+        );
         assert!(Config::from_vars(&Env::from_pairs([("PACK_BYTES", "10")])).is_err());
         let too_big = Env::from_pairs([("FIREHOSE_STREAM_NAME", "s"), ("PACK_BYTES", "2000000")]);
         assert!(Config::from_vars(&too_big).is_err());

@@ -343,7 +343,9 @@ mod tests {
     fn lines_of(records: &[Bytes]) -> Vec<Vec<u8>> {
         records
             .iter()
-            .flat_map(|r| r.split_inclusive(|b| *b == b'\n').map(<[u8]>::to_vec).collect::<Vec<_>>())
+            .flat_map(|r| {
+                r.split_inclusive(|b| *b == b'\n').map(<[u8]>::to_vec).collect::<Vec<_>>()
+            })
             .collect()
     }
 
@@ -376,9 +378,8 @@ mod tests {
         let stream = Arc::new(FakeStream { refuse: Some("PLAY_START"), ..FakeStream::default() });
         let metrics = Arc::new(RecordingSink::default());
         let payload = json!({"events": 1_000, "seed": 3, "start_date": "2024-03-04"});
-        let summary = handle(invocation(payload, "r"), &deps(stream.clone(), metrics.clone()))
-            .await
-            .unwrap();
+        let summary =
+            handle(invocation(payload, "r"), &deps(stream.clone(), metrics.clone())).await.unwrap();
 
         let delivered = lines_of(&stream.accepted.lock().unwrap());
         assert!(summary.failed > 0);

@@ -72,11 +72,8 @@ mod tests {
 
     #[test]
     fn the_diagnostic_says_whether_to_retry() {
-        let throttled = pipeline_core::Error::Port {
-            port: "s3",
-            message: "SlowDown".into(),
-            retryable: true,
-        };
+        let throttled =
+            pipeline_core::Error::Port { port: "s3", message: "SlowDown".into(), retryable: true };
         let diagnostic = Diagnostic::from(LambdaError::from(throttled));
         assert_eq!(diagnostic.error_type, "StreamLake.Retryable");
         assert!(diagnostic.error_message.contains("SlowDown"));

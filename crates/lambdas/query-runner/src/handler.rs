@@ -151,10 +151,13 @@ mod tests {
 
     use super::*;
 
+    /// SQL, parameters and idempotency key of one execution.
+    type Seen = (String, Vec<String>, Option<String>);
+
     /// Records every statement; answers with `rows` integer rows.
     struct FakeEngine {
         rows: usize,
-        seen: Mutex<Vec<(String, Vec<String>, Option<String>)>>,
+        seen: Mutex<Vec<Seen>>,
     }
 
     #[async_trait]
@@ -180,7 +183,8 @@ mod tests {
     fn setup(rows: usize, max_rows: usize) -> (Deps, Arc<FakeEngine>, Arc<RecordingSink>) {
         let engine = Arc::new(FakeEngine { rows, seen: Mutex::default() });
         let metrics = Arc::new(RecordingSink::default());
-        let deps = Deps { engine: engine.clone(), max_result_rows: max_rows, metrics: metrics.clone() };
+        let deps =
+            Deps { engine: engine.clone(), max_result_rows: max_rows, metrics: metrics.clone() };
         (deps, engine, metrics)
     }
 
@@ -199,7 +203,10 @@ mod tests {
         assert!(!response.truncated);
         assert_eq!(response.bytes_scanned, Some(4_096));
         let seen = engine.seen.lock().unwrap().clone();
-        assert_eq!(seen, [(named_query("top_titles").unwrap().sql.to_owned(), vec![], Some("req-1".into()))]);
+        assert_eq!(
+            seen,
+            [(named_query("top_titles").unwrap().sql.to_owned(), vec![], Some("req-1".into()))]
+        );
         assert_eq!(metrics.total(names::BYTES_SCANNED), Some(4_096.0));
         assert_eq!(metrics.emitted()[0].0, FUNCTION);
         let body = serde_json::to_value(&response).unwrap();

@@ -58,7 +58,10 @@ pub struct RegisterResponse {
 }
 
 /// The distinct partitions named by `event`, and the records that name none.
-pub fn partitions_of(event: &S3Event, layout: &LakeLayout) -> (Vec<PartitionSpec>, Vec<SkippedRecord>) {
+pub fn partitions_of(
+    event: &S3Event,
+    layout: &LakeLayout,
+) -> (Vec<PartitionSpec>, Vec<SkippedRecord>) {
     let (objects, mut skipped) = event_objects(event);
     let mut partitions = BTreeSet::new();
     for object in objects {
@@ -89,11 +92,8 @@ pub async fn handle(event: S3Event, deps: &Deps) -> Result<RegisterResponse> {
     for record in &skipped {
         warn!(key = %record.key, reason = %record.reason, "Skipped event record");
     }
-    let added = if partitions.is_empty() {
-        0
-    } else {
-        deps.catalog.add_partitions(&partitions).await?
-    };
+    let added =
+        if partitions.is_empty() { 0 } else { deps.catalog.add_partitions(&partitions).await? };
     info!(partitions = partitions.len(), added, "Registered partitions");
     deps.metrics.emit(FUNCTION, &[Metric::count(names::PARTITIONS_REGISTERED, added as u64)]);
     Ok(RegisterResponse { partitions, added, skipped })
@@ -136,11 +136,8 @@ mod tests {
 
         let response = handle(event("s3_put_processed_objects.json"), &deps).await.unwrap();
 
-        let found: Vec<(&str, &str)> = response
-            .partitions
-            .iter()
-            .map(|p| (p.table.as_str(), p.values[0].as_str()))
-            .collect();
+        let found: Vec<(&str, &str)> =
+            response.partitions.iter().map(|p| (p.table.as_str(), p.values[0].as_str())).collect();
         assert_eq!(
             found,
             [(PROCESSED, "2024-03-04"), (PROCESSED, "2024-03-05"), (QUARANTINED, "2024-03-05")],
