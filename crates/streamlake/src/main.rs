@@ -11,6 +11,7 @@
 //! streamlake query --named top_titles  # Athena SQL on DataFusion
 //! streamlake status                    # what the lake holds, and whether every ledger balances
 //! streamlake bench transform --input F # events/s, MB/s and peak RSS
+//! streamlake schema --format glue      # Glue columns of the Parquet tables, as JSON
 //! ```
 //!
 //! Errors print one line on stderr and exit non-zero.
@@ -51,6 +52,8 @@ enum Command {
     Status(commands::status::StatusArgs),
     /// Benchmarks.
     Bench(commands::bench::BenchArgs),
+    /// Print the table schemas the transformer writes (`--format glue` for Terraform).
+    Schema(commands::schema::SchemaArgs),
 }
 
 /// The default lake directory.
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
             Command::Query(args) => commands::query::run(args).await,
             Command::Status(args) => commands::status::run(args).await,
             Command::Bench(args) => commands::bench::run(args).await,
+            Command::Schema(args) => commands::schema::run(args),
         }
     });
     match result {

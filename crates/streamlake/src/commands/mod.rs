@@ -5,6 +5,7 @@ pub mod demo;
 pub mod generate;
 pub mod ingest;
 pub mod query;
+pub mod schema;
 pub mod status;
 pub mod transform;
 
