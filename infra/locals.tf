@@ -50,9 +50,11 @@ locals {
   log_group_arns = {
     for fn, name in local.function_names : fn => "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${name}"
   }
-  lambda_zips = {
-    for fn in local.functions : fn => lookup(var.lambda_zips, fn, "${path.module}/../target/lambda/${fn}/bootstrap.zip")
+  # scripts/package writes target/lambda/<fn>/bootstrap.zip; var.lambda_zips overrides.
+  default_lambda_zips = {
+    for fn in local.functions : fn => "${path.module}/../target/lambda/${fn}/bootstrap.zip"
   }
+  lambda_zips = merge(local.default_lambda_zips, var.lambda_zips)
 
   # Glue: one source of truth for the Parquet tables, generated from the Arrow schemas the
   # transformer writes (`streamlake schema --format glue > infra/glue_schema.json`).
