@@ -39,7 +39,7 @@ resource "aws_athena_named_query" "lake" {
   for_each = { for f in local.named_query_files : trimsuffix(f, ".sql") => f }
 
   name      = each.key
-  workgroup = aws_athena_workgroup.lake.id
+  workgroup = aws_athena_workgroup.lake.name
   database  = aws_glue_catalog_database.lake.name
   query     = file("${path.module}/../sql/queries/${each.value}")
   # The file's first comment line says what the query answers.

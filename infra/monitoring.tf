@@ -52,6 +52,7 @@ resource "aws_cloudwatch_metric_alarm" "lambda" {
   comparison_operator = "GreaterThanThreshold"
   threshold           = each.value.threshold
   treat_missing_data  = "notBreaching"
+  actions_enabled     = true
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
 }
@@ -68,6 +69,7 @@ resource "aws_cloudwatch_metric_alarm" "on_failure_queue" {
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
   treat_missing_data  = "notBreaching"
+  actions_enabled     = true
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
 }
@@ -84,6 +86,7 @@ resource "aws_cloudwatch_metric_alarm" "firehose_freshness" {
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.firehose_freshness_threshold_seconds
   treat_missing_data  = "notBreaching"
+  actions_enabled     = true
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
 }
@@ -95,6 +98,7 @@ resource "aws_cloudwatch_metric_alarm" "quarantine_ratio" {
   threshold           = var.quarantine_ratio_threshold
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
+  actions_enabled     = true
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
 
@@ -140,6 +144,7 @@ resource "aws_cloudwatch_metric_alarm" "generator_events_failed" {
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
   treat_missing_data  = "notBreaching"
+  actions_enabled     = true
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
 }
@@ -161,6 +166,7 @@ resource "aws_cloudwatch_metric_alarm" "records_written_zero" {
   threshold           = 1
   # No datapoint at all means nothing was written.
   treat_missing_data = "breaching"
+  actions_enabled    = true
   alarm_actions      = local.alarm_actions
   ok_actions         = local.alarm_actions
 }
