@@ -25,12 +25,14 @@ locals {
     }
     transformer = {
       description = "StreamLake: raw Firehose object to silver Parquet, quarantine and ledger"
-      # 1,024 MB: peak RSS is 53 MiB for a 3.5 MB object and 74 MiB for a 67 MB one
-      # (docs/performance.md); the rest buys CPU, since decoding and Parquet encoding run at
-      # ~100 MB/s of NDJSON per core. Matches docs/cost.md.
+      # 1,024 MB: memory is bounded by the output, one 128 Ki-row group (~40 MB) per open
+      # event_date partition: a default 5 MiB object (~15,000 events) stays under 100 MiB,
+      # a 65 MB one peaks at 138 MiB (docs/performance.md). The headroom covers big buffers
+      # spanning several days, and buys CPU: decoding and Parquet encoding run at ~75-95 MB/s
+      # of NDJSON on one core, and Lambda's CPU share grows with memory. Matches docs/cost.md.
       memory_mb = 1024
       # 300 s: the largest possible object (128 MiB gzip buffer, ~1.3 GB of NDJSON) takes
-      # well under a minute at this CPU share plus S3 I/O; a default 5 MiB object ~0.2 s.
+      # about a minute at this CPU share plus S3 I/O; a default 5 MiB object ~0.2 s.
       # 300 s bounds a hung invocation without cutting off a backfill of big objects.
       timeout_s = 300
       # 1,024 MB of /tmp: the raw object is spooled to a temporary file and Parquet row
