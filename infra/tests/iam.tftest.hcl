@@ -1,0 +1,201 @@
+# Least privilege: every statement of every role is pinned here, so widening a policy is a
+# visible change to this file. Plus invariants that hold for all roles.
+
+mock_provider "aws" {
+  source = "./tests/mocks"
+}
+
+variables {
+  lambda_zips = {
+    generator      = "tests/fixtures/bootstrap.zip"
+    transformer    = "tests/fixtures/bootstrap.zip"
+    registrar      = "tests/fixtures/bootstrap.zip"
+    "query-runner" = "tests/fixtures/bootstrap.zip"
+  }
+}
+
+run "each_role_allows_only_its_needs" {
+  command = plan
+
+  assert {
+    condition = jsonencode([for s in jsondecode(aws_iam_role_policy.lambda["generator"].policy).Statement :
+      [s.Sid, sort(flatten([s.Action])), sort(flatten([s.Resource]))]
+      if !contains(["OwnLogGroup", "XRayTraces", "OnFailureDestination", "DecryptWithLakeKey", "EncryptWithLakeKeyViaServices"], s.Sid)
+      ]) == jsonencode([
+      ["PutRecordsToTheStream", ["firehose:PutRecordBatch"], ["arn:aws:firehose:us-east-1:123456789012:deliverystream/streamlake-playback"]],
+    ])
+    error_message = "The generator may only PutRecordBatch to its stream."
+  }
+
+  assert {
+    condition = jsonencode([for s in jsondecode(aws_iam_role_policy.lambda["transformer"].policy).Statement :
+      [s.Sid, sort(flatten([s.Action])), sort(flatten([s.Resource])), jsonencode(try(s.Condition, null))]
+      if !contains(["OwnLogGroup", "XRayTraces", "OnFailureDestination", "DecryptWithLakeKey", "EncryptWithLakeKeyViaServices"], s.Sid)
+      ]) == jsonencode([
+      ["ReadRawObjects", ["s3:GetObject"], ["arn:aws:s3:::streamlake-raw-123456789012-us-east-1/raw/netflix/*"], "null"],
+      ["ReadAndWriteLedgers", ["s3:GetObject", "s3:PutObject"], ["arn:aws:s3:::streamlake-raw-123456789012-us-east-1/ledger/netflix/*"], "null"],
+      ["WriteQuarantineAndSilver", ["s3:AbortMultipartUpload", "s3:PutObject"], [
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_partitioned/*",
+        "arn:aws:s3:::streamlake-raw-123456789012-us-east-1/quarantine/netflix/quarantine/*",
+      ], "null"],
+      ["MissingLedgerIs404", ["s3:ListBucket"], ["arn:aws:s3:::streamlake-raw-123456789012-us-east-1"],
+      jsonencode({ StringLikeIfExists = { "s3:prefix" = ["ledger/netflix/*"] } })],
+    ])
+    error_message = "The transformer may read raw objects, read/write ledgers, write quarantine and silver, and list only for ledger 404s."
+  }
+
+  assert {
+    condition = jsonencode([for s in jsondecode(aws_iam_role_policy.lambda["registrar"].policy).Statement :
+      [s.Sid, sort(flatten([s.Action])), sort(flatten([s.Resource]))]
+      if !contains(["OwnLogGroup", "XRayTraces", "OnFailureDestination", "DecryptWithLakeKey", "EncryptWithLakeKeyViaServices"], s.Sid)
+      ]) == jsonencode([
+      ["AddPartitionsToLakeTables", ["glue:BatchCreatePartition", "glue:GetTable"], [
+        "arn:aws:glue:us-east-1:123456789012:catalog",
+        "arn:aws:glue:us-east-1:123456789012:database/netflix-streams-aws",
+        "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/processed_netflix_events",
+        "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/quarantined_netflix_events",
+      ]],
+    ])
+    error_message = "The registrar may only read and add partitions of the silver and quarantine tables."
+  }
+
+  assert {
+    condition = jsonencode([for s in jsondecode(aws_iam_role_policy.lambda["query-runner"].policy).Statement :
+      [s.Sid, sort(flatten([s.Action])), sort(flatten([s.Resource])), jsonencode(try(s.Condition, null))]
+      if !contains(["OwnLogGroup", "XRayTraces", "OnFailureDestination", "DecryptWithLakeKey", "EncryptWithLakeKeyViaServices"], s.Sid)
+      ]) == jsonencode([
+      ["RunQueriesInTheWorkgroup", ["athena:GetQueryExecution", "athena:GetQueryResults", "athena:StartQueryExecution", "athena:StopQueryExecution"],
+      ["arn:aws:athena:us-east-1:123456789012:workgroup/streamlake"], "null"],
+      ["ReadTheCatalog", ["glue:BatchGetPartition", "glue:GetDatabase", "glue:GetPartition", "glue:GetPartitions", "glue:GetTable", "glue:GetTables"], [
+        "arn:aws:glue:us-east-1:123456789012:catalog",
+        "arn:aws:glue:us-east-1:123456789012:database/netflix-streams-aws",
+        "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/*",
+      ], "null"],
+      ["ReadLakeTables", ["s3:GetObject"], [
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/*",
+        "arn:aws:s3:::streamlake-raw-123456789012-us-east-1/quarantine/netflix/*",
+      ], "null"],
+      ["ListLakeTableLocations", ["s3:ListBucket"], [
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1",
+        "arn:aws:s3:::streamlake-raw-123456789012-us-east-1",
+      ], jsonencode({ StringLike = { "s3:prefix" = ["processed/netflix/*", "gold/netflix/*", "quarantine/netflix/*"] } })],
+      ["LocateLakeBuckets", ["s3:GetBucketLocation"], [
+        "arn:aws:s3:::streamlake-athena-results-123456789012-us-east-1",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1",
+        "arn:aws:s3:::streamlake-raw-123456789012-us-east-1",
+      ], "null"],
+      ["WriteQueryResults", ["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"],
+      ["arn:aws:s3:::streamlake-athena-results-123456789012-us-east-1/results/*"], "null"],
+      ["ListQueryResults", ["s3:ListBucket", "s3:ListBucketMultipartUploads"], ["arn:aws:s3:::streamlake-athena-results-123456789012-us-east-1"], "null"],
+    ])
+    error_message = "The query-runner may run queries in its workgroup, read the catalog and the lake tables (not bronze), and write results."
+  }
+
+  assert {
+    # The statements every function shares, with its own log group.
+    condition = alltrue([for fn in ["generator", "transformer", "registrar", "query-runner"] :
+      jsonencode([for s in jsondecode(aws_iam_role_policy.lambda[fn].policy).Statement :
+        [s.Sid, sort(flatten([s.Action])), sort(flatten([s.Resource])), jsonencode(try(s.Condition, null))]
+        if contains(["OwnLogGroup", "XRayTraces", "OnFailureDestination", "DecryptWithLakeKey", "EncryptWithLakeKeyViaServices"], s.Sid)
+        ]) == jsonencode([
+        ["OwnLogGroup", ["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/streamlake-${fn}:*"], "null"],
+        ["XRayTraces", ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"], "null"],
+        ["OnFailureDestination", ["sqs:SendMessage"], ["arn:aws:sqs:us-east-1:123456789012:streamlake-lambda-failures"], "null"],
+        ["DecryptWithLakeKey", ["kms:Decrypt"], [aws_kms_key.lake.arn], "null"],
+        ["EncryptWithLakeKeyViaServices", ["kms:GenerateDataKey"], [aws_kms_key.lake.arn], jsonencode({ StringEquals = { "kms:ViaService" = (
+          contains(["transformer", "query-runner"], fn) ? ["s3.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"] : ["sqs.us-east-1.amazonaws.com"]
+        ) } })],
+      ])
+    ])
+    error_message = "Shared statements: own log group, X-Ray, the on-failure queue, and the lake key (data keys only via S3 for the writers, and SQS)."
+  }
+
+  assert {
+    condition = jsonencode([for s in jsondecode(aws_iam_role_policy.firehose.policy).Statement :
+      [s.Sid, sort(flatten([s.Action])), sort(flatten([s.Resource])), jsonencode(try(s.Condition, null))]
+      ]) == jsonencode([
+      ["WriteRawPrefixOnly", ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"], [
+        "arn:aws:s3:::streamlake-raw-123456789012-us-east-1/raw/errors/*",
+        "arn:aws:s3:::streamlake-raw-123456789012-us-east-1/raw/netflix/*",
+      ], "null"],
+      ["RawBucketLevel", ["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], ["arn:aws:s3:::streamlake-raw-123456789012-us-east-1"], "null"],
+      ["ListRawPrefixOnly", ["s3:ListBucket"], ["arn:aws:s3:::streamlake-raw-123456789012-us-east-1"],
+      jsonencode({ StringLike = { "s3:prefix" = ["raw/netflix/*", "raw/errors/*"] } })],
+      ["EncryptRawObjects", ["kms:Decrypt", "kms:GenerateDataKey"], [aws_kms_key.lake.arn],
+      jsonencode({ StringEquals = { "kms:ViaService" = "s3.us-east-1.amazonaws.com" } })],
+      ["DeliveryErrorLogs", ["logs:PutLogEvents"], ["${aws_cloudwatch_log_group.firehose.arn}:log-stream:DestinationDelivery"], "null"],
+    ])
+    error_message = "Firehose may write only the raw/ prefix of the raw bucket (and its error log stream)."
+  }
+}
+
+run "no_wildcards_on_data" {
+  command = plan
+
+  assert {
+    condition = alltrue([for p in concat([for r in aws_iam_role_policy.lambda : r.policy], [aws_iam_role_policy.firehose.policy]) :
+      alltrue([for s in jsondecode(p).Statement : alltrue([for a in flatten([s.Action]) : !strcontains(a, "*")])])
+    ])
+    error_message = "No role may use a wildcard action."
+  }
+
+  assert {
+    condition = alltrue([for p in concat([for r in aws_iam_role_policy.lambda : r.policy], [aws_iam_role_policy.firehose.policy]) :
+      alltrue([for s in jsondecode(p).Statement :
+        !contains(flatten([s.Resource]), "*") || alltrue([for a in flatten([s.Action]) : startswith(a, "xray:")])
+      ])
+    ])
+    error_message = "Resource \"*\" is allowed only for X-Ray, which has no resource-level permissions."
+  }
+
+  assert {
+    condition = alltrue([for p in concat([for r in aws_iam_role_policy.lambda : r.policy], [aws_iam_role_policy.firehose.policy]) :
+      alltrue([for s in jsondecode(p).Statement : s.Effect == "Allow" && alltrue([for a in flatten([s.Action]) : !contains(["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutBucketPolicy", "glue:DeleteTable", "glue:DeletePartition", "iam:PassRole"], a)])])
+    ])
+    error_message = "No role may delete data, change bucket policies, drop catalog objects or pass roles."
+  }
+
+  assert {
+    # Bronze holds PII: only the transformer (and Firehose, which writes it) may read raw/netflix/.
+    condition = alltrue([for fn in ["generator", "registrar", "query-runner"] :
+      alltrue([for s in jsondecode(aws_iam_role_policy.lambda[fn].policy).Statement :
+        alltrue([for r in flatten([s.Resource]) : !strcontains(r, "/raw/")])
+      ])
+    ])
+    error_message = "Only the transformer may read bronze."
+  }
+}
+
+run "trust_policies" {
+  command = plan
+
+  assert {
+    condition = alltrue([for r in aws_iam_role.lambda :
+      jsondecode(r.assume_role_policy).Statement == [{ Effect = "Allow", Principal = { Service = "lambda.amazonaws.com" }, Action = "sts:AssumeRole" }]
+    ])
+    error_message = "Lambda roles may be assumed by Lambda only."
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role.firehose.assume_role_policy).Statement == [{
+      Effect    = "Allow"
+      Principal = { Service = "firehose.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "sts:ExternalId" = "123456789012" } }
+    }]
+    error_message = "The Firehose role may be assumed by Firehose for this account only."
+  }
+
+  assert {
+    condition = alltrue([for s in jsondecode(aws_kms_key.lake.policy).Statement :
+      s.Principal != "*" && try(s.Principal.AWS, "") != "*"
+    ])
+    error_message = "The key policy must not grant to Principal *."
+  }
+
+  assert {
+    condition     = [for s in jsondecode(aws_kms_key.lake.policy).Statement : s.Sid] == ["AccountIAMDelegation", "CloudWatchLogsForStreamLakeLogGroups", "CloudWatchAlarmsToEncryptedTopic"]
+    error_message = "The key policy delegates to IAM and lets only CloudWatch Logs (StreamLake log groups) and CloudWatch alarms use the key directly."
+  }
+}
