@@ -47,7 +47,7 @@ locals {
         Resource = aws_kms_key.lake.arn
         Condition = {
           StringEquals = {
-            "kms:ViaService" = contains(["transformer", "query-runner"], fn) ? [local.s3_via, local.sqs_via] : [local.sqs_via]
+            "kms:ViaService" = contains(["generator", "transformer", "query-runner"], fn) ? [local.s3_via, local.sqs_via] : [local.sqs_via]
           }
         }
       },
@@ -61,6 +61,13 @@ locals {
         Effect   = "Allow"
         Action   = "firehose:PutRecordBatch"
         Resource = local.firehose_stream_arn
+      },
+      {
+        # The title dimension top_titles joins on: one fixed key, rewritten idempotently.
+        Sid      = "WriteTheTitleDimension"
+        Effect   = "Allow"
+        Action   = "s3:PutObject"
+        Resource = "${local.proc_arn}/${local.prefixes.titles}titles.snappy.parquet"
       },
     ]
 

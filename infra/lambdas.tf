@@ -21,6 +21,7 @@ locals {
         DEFAULT_EVENTS       = tostring(var.generator_default_events)
         DEFAULT_DAYS         = "1"
         MAX_EVENTS           = tostring(var.generator_max_events)
+        PROCESSED_BUCKET     = aws_s3_bucket.processed.bucket
       }
     }
     transformer = {

@@ -23,8 +23,9 @@ run "each_role_allows_only_its_needs" {
       if !contains(["OwnLogGroup", "XRayTraces", "OnFailureDestination", "DecryptWithLakeKey", "EncryptWithLakeKeyViaServices"], s.Sid)
       ]) == jsonencode([
       ["PutRecordsToTheStream", ["firehose:PutRecordBatch"], ["arn:aws:firehose:us-east-1:123456789012:deliverystream/streamlake-playback"]],
+      ["WriteTheTitleDimension", ["s3:PutObject"], ["arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/netflix_titles/titles.snappy.parquet"]],
     ])
-    error_message = "The generator may only PutRecordBatch to its stream."
+    error_message = "The generator may only PutRecordBatch to its stream and write the title dimension."
   }
 
   assert {
@@ -104,7 +105,7 @@ run "each_role_allows_only_its_needs" {
         ["OnFailureDestination", ["sqs:SendMessage"], ["arn:aws:sqs:us-east-1:123456789012:streamlake-lambda-failures"], "null"],
         ["DecryptWithLakeKey", ["kms:Decrypt"], [aws_kms_key.lake.arn], "null"],
         ["EncryptWithLakeKeyViaServices", ["kms:GenerateDataKey"], [aws_kms_key.lake.arn], jsonencode({ StringEquals = { "kms:ViaService" = (
-          contains(["transformer", "query-runner"], fn) ? ["s3.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"] : ["sqs.us-east-1.amazonaws.com"]
+          contains(["generator", "transformer", "query-runner"], fn) ? ["s3.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"] : ["sqs.us-east-1.amazonaws.com"]
         ) } })],
       ])
     ])

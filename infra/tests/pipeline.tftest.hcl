@@ -206,6 +206,7 @@ run "lambdas_match_their_config_contracts" {
       DEFAULT_EVENTS       = "10000"
       DEFAULT_DAYS         = "1"
       MAX_EVENTS           = "2000000"
+      PROCESSED_BUCKET     = "streamlake-processed-123456789012-us-east-1"
     })
     error_message = "Generator environment must match its Config::from_env()."
   }

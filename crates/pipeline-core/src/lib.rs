@@ -12,6 +12,7 @@
 //! - [`memory`]: in-memory blob store and catalog (the fakes handler tests run against);
 //! - [`metrics`]: CloudWatch EMF lines;
 //! - [`queries`]: the named queries and Athena DDL of `sql/`, embedded;
+//! - [`titles`]: the title dimension as Parquet;
 //! - [`ports`]: blob store, delivery stream, partition catalog and query engine traits.
 
 pub mod decode;
@@ -24,6 +25,7 @@ pub mod metrics;
 pub mod ports;
 pub mod process;
 pub mod queries;
+pub mod titles;
 pub mod transform;
 
 pub use error::{Error, Result};

@@ -199,12 +199,14 @@ async fn generator_to_glue_partitions_over_moto() {
     let generator_metrics = Arc::new(RecordingSink::default());
     let generator = lambda_generator::handler::Deps {
         stream: Arc::new(FirehoseDelivery::new(firehose_client(&sdk), STREAM)),
+        titles_store: Some(lake.clone()),
         config: lambda_generator::config::Config {
             stream_name: STREAM.into(),
             pack_bytes: 5_000,
             default_events: 10,
             default_days: 1,
             max_events: 100_000,
+            processed_bucket: Some(PROCESSED_BUCKET.into()),
         },
         metrics: generator_metrics.clone(),
     };
@@ -246,9 +248,10 @@ async fn generator_to_glue_partitions_over_moto() {
     let silver = s3.list_objects_v2().bucket(PROCESSED_BUCKET).send().await.unwrap();
     let silver_keys: BTreeSet<String> =
         silver.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect();
-    let ledger_silver: BTreeSet<String> =
+    let mut expected_silver: BTreeSet<String> =
         ledgers.iter().flat_map(|l| l.outputs.iter().map(|o| o.key.clone())).collect();
-    assert_eq!(silver_keys, ledger_silver);
+    expected_silver.insert(pipeline_core::keys::TITLES_KEY.to_owned());
+    assert_eq!(silver_keys, expected_silver, "silver files and the generator's title dimension");
 
     // 3. The counts balance against the generator's ground truth.
     let total = |f: fn(&Ledger) -> u64| ledgers.iter().map(f).sum::<u64>();

@@ -7,6 +7,7 @@
 //! | `DEFAULT_EVENTS` | `10000` | clean events when the payload gives none |
 //! | `DEFAULT_DAYS` | `1` | days of viewing when the payload gives none |
 //! | `MAX_EVENTS` | `2000000` | refuse larger requests (time and cost guard) |
+//! | `PROCESSED_BUCKET` | unset | when set, each run writes the title dimension (`processed/netflix/netflix_titles/titles.snappy.parquet`) there |
 
 use lambda_support::{Env, LambdaError, Result};
 
@@ -23,6 +24,8 @@ pub struct Config {
     pub default_days: u32,
     /// Largest accepted request.
     pub max_events: u64,
+    /// Where the title dimension is written, if anywhere.
+    pub processed_bucket: Option<String>,
 }
 
 impl Config {
@@ -39,6 +42,7 @@ impl Config {
             default_events: env.parsed("DEFAULT_EVENTS", 10_000)?,
             default_days: env.parsed("DEFAULT_DAYS", 1)?,
             max_events: env.parsed("MAX_EVENTS", 2_000_000)?,
+            processed_bucket: env.optional("PROCESSED_BUCKET"),
         };
         if !(1..=1_000 * 1024).contains(&config.pack_bytes) {
             return Err(LambdaError::Config(

@@ -10,8 +10,9 @@
 
 use std::sync::Arc;
 
-use aws_adapters::config::{firehose_client, load_sdk_config};
+use aws_adapters::config::{firehose_client, load_sdk_config, s3_client};
 use aws_adapters::firehose::packing::{PackedRecord, RecordPacker};
+use aws_adapters::s3::{S3BlobStore, S3Config};
 use aws_adapters::FirehoseDelivery;
 use bytes::Bytes;
 use chrono::NaiveDate;
@@ -20,7 +21,8 @@ use lambda_runtime::LambdaEvent;
 use lambda_support::metrics::names;
 use lambda_support::{LambdaError, MetricSink, Result, StdoutEmf};
 use pipeline_core::metrics::Metric;
-use pipeline_core::ports::{firehose_limits, DeliveryStream};
+use pipeline_core::ports::{firehose_limits, BlobStore, DeliveryStream};
+use pipeline_core::titles::write_titles;
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
@@ -33,6 +35,8 @@ pub const FUNCTION: &str = "generator";
 pub struct Deps {
     /// The delivery stream (Firehose, or a fake in tests).
     pub stream: Arc<dyn DeliveryStream>,
+    /// Where the title dimension goes (the processed bucket), if configured.
+    pub titles_store: Option<Arc<dyn BlobStore>>,
     /// Settings.
     pub config: Config,
     /// Where metrics go.
@@ -40,11 +44,20 @@ pub struct Deps {
 }
 
 impl Deps {
-    /// The production wiring: Firehose through the default credential chain, EMF on stdout.
-    pub async fn from_aws(config: Config) -> Self {
+    /// The production wiring: Firehose (and S3 for the titles) through the default
+    /// credential chain, EMF on stdout.
+    pub async fn from_aws(config: Config) -> Result<Self> {
         let sdk = load_sdk_config().await;
         let stream = FirehoseDelivery::new(firehose_client(&sdk), config.stream_name.clone());
-        Self { stream: Arc::new(stream), config, metrics: Arc::new(StdoutEmf) }
+        let titles_store = match &config.processed_bucket {
+            Some(bucket) => {
+                let store = S3BlobStore::new(s3_client(&sdk), S3Config::new(bucket.as_str(), ""))
+                    .map_err(|error| LambdaError::Config(error.to_string()))?;
+                Some(Arc::new(store) as Arc<dyn BlobStore>)
+            }
+            None => None,
+        };
+        Ok(Self { stream: Arc::new(stream), titles_store, config, metrics: Arc::new(StdoutEmf) })
     }
 }
 
@@ -121,6 +134,12 @@ pub async fn handle(event: LambdaEvent<GenerateRequest>, deps: &Deps) -> Result<
     generator_config.stream_name = config.stream_name.clone();
     let mut generator = Generator::new(generator_config)
         .map_err(|error| LambdaError::Payload(format!("invalid generator settings: {error}")))?;
+
+    // The title dimension first: its bytes depend only on the catalog, so rewriting it on
+    // every run is idempotent, and top_titles can name what the plays refer to.
+    if let Some(store) = &deps.titles_store {
+        write_titles(store.as_ref(), generator.titles()).await?;
+    }
 
     let mut summary = GenerateSummary {
         seed,
@@ -316,8 +335,9 @@ mod tests {
             default_events: 2_000,
             default_days: 1,
             max_events: 50_000,
+            processed_bucket: None,
         };
-        Deps { stream, config, metrics }
+        Deps { stream, titles_store: None, config, metrics }
     }
 
     fn invocation(payload: serde_json::Value, request_id: &str) -> LambdaEvent<GenerateRequest> {
@@ -388,6 +408,25 @@ mod tests {
         assert!(summary.retried > 0);
         assert!(summary.first_error.as_deref().unwrap().starts_with("ServiceUnavailableException"));
         assert_eq!(metrics.total(names::EVENTS_FAILED), Some(summary.failed as f64));
+    }
+
+    #[tokio::test]
+    async fn writes_the_title_dimension_when_a_store_is_configured() {
+        let store = Arc::new(pipeline_core::memory::MemoryBlobStore::new(0));
+        let mut deps = deps(Arc::new(FakeStream::default()), Arc::new(RecordingSink::default()));
+        deps.titles_store = Some(store.clone());
+        let payload = json!({"events": 100, "seed": 1, "start_date": "2024-03-04"});
+        handle(invocation(payload, "r"), &deps).await.unwrap();
+        let written = store.get(pipeline_core::keys::TITLES_KEY).await.unwrap().unwrap();
+        let catalog = Generator::new(GeneratorConfig::new(
+            1,
+            1,
+            1,
+            NaiveDate::from_ymd_opt(2024, 3, 4).unwrap(),
+        ))
+        .unwrap();
+        let expected = pipeline_core::titles::titles_parquet(catalog.titles()).unwrap();
+        assert_eq!(written.as_ref(), expected.as_slice(), "the same catalog, byte for byte");
     }
 
     #[tokio::test]
