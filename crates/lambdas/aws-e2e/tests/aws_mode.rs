@@ -17,6 +17,7 @@ use event_generator::{Generator, GeneratorConfig, GroundTruth};
 use event_model::TableSpec;
 use lambda_runtime::{Context, LambdaEvent};
 use lambda_support::metrics::names;
+use lambda_support::s3_event::encode_key;
 use lambda_support::RecordingSink;
 use moto_harness::Moto;
 use pipeline_core::keys::{firehose_arrival_ts, firehose_object_key};
@@ -34,21 +35,6 @@ const SEED: u64 = 2_024;
 
 fn layout() -> LakeLayout {
     LakeLayout::two_buckets(RAW_BUCKET, PROCESSED_BUCKET).unwrap()
-}
-
-/// Form-encodes a key the way S3 notifications do (`=` → `%3D`, space → `+`).
-fn s3_encode(key: &str) -> String {
-    let mut out = String::new();
-    for byte in key.bytes() {
-        match byte {
-            b' ' => out.push('+'),
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' | b'/' => {
-                out.push(byte as char)
-            }
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
 }
 
 /// The `ObjectCreated:Put` notification AWS sends for these objects.
@@ -70,7 +56,7 @@ fn s3_event(objects: &[(&str, &str, u64)]) -> S3Event {
                     "s3SchemaVersion": "1.0",
                     "configurationId": "e2e",
                     "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
-                    "object": {"key": s3_encode(key), "size": size, "sequencer": format!("{i:016X}")}
+                    "object": {"key": encode_key(key), "size": size, "sequencer": format!("{i:016X}")}
                 }
             })
         })

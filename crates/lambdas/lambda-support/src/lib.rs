@@ -18,5 +18,5 @@ pub mod tracing_setup;
 pub use env::Env;
 pub use error::{LambdaError, Result};
 pub use metrics::{MetricSink, RecordingSink, StdoutEmf};
-pub use s3_event::{decode_key, event_objects, EventObject, SkippedRecord};
+pub use s3_event::{decode_key, encode_key, event_objects, EventObject, SkippedRecord};
 pub use tracing_setup::init_tracing;
