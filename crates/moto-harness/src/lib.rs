@@ -4,8 +4,13 @@
 //!
 //! Without moto the tests fail with a clear message, unless `STREAMLAKE_SKIP_MOTO=1`.
 //!
+//! [`fault_proxy`] sits between a client and moto and fails chosen Firehose
+//! `PutRecordBatch` entries, for partial-failure tests.
+//!
 //! Test support only: failures panic, which fails the calling test with the message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod fault_proxy;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

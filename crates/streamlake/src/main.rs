@@ -14,10 +14,21 @@
 //! streamlake schema --format glue      # Glue columns of the Parquet tables, as JSON
 //! ```
 //!
+//! Two commands also run against AWS (settings from the environment: `AWS_REGION`,
+//! credentials, and `AWS_ENDPOINT_URL` for an emulator such as moto):
+//!
+//! ```text
+//! streamlake generate --events 100000 --firehose netflix-playback [--rate 5000]
+//!                                      # the same records into a real Firehose delivery stream
+//! streamlake query --athena primary --athena-output s3://results/ --named top_titles
+//!                                      # the same SQL and output formats on Athena
+//! ```
+//!
 //! Errors print one line on stderr and exit non-zero.
 
 mod commands;
 mod output;
+mod pacing;
 mod progress;
 
 use std::path::PathBuf;
@@ -40,13 +51,14 @@ struct Cli {
 enum Command {
     /// Generate → Firehose-style raw objects → Parquet → catalog → queries, printed as tables.
     Demo(commands::demo::DemoArgs),
-    /// Generate synthetic playback events into the raw zone through the local Firehose.
+    /// Generate synthetic playback events into the raw zone through the local Firehose, or
+    /// into a real Firehose delivery stream (--firehose).
     Generate(commands::generate::GenerateArgs),
     /// Transform raw objects (anywhere on disk) exactly as the transformer Lambda would.
     Transform(commands::transform::TransformArgs),
     /// Transform every unprocessed raw object and register its partitions.
     Ingest(commands::ingest::IngestArgs),
-    /// Run SQL (Athena/Trino dialect) on the local engine.
+    /// Run SQL (Athena/Trino dialect) on the local engine, or on Athena (--athena).
     Query(commands::query::QueryArgs),
     /// Summarise the lake: objects, ledgers, partitions, rows.
     Status(commands::status::StatusArgs),

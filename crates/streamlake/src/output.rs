@@ -1,4 +1,5 @@
-//! Rendering query results as tables, CSV or JSON, the same for every engine.
+//! Rendering query results as tables, CSV or JSON, the same for every engine (DataFusion
+//! locally, Athena with `query --athena`), and byte counts for humans.
 
 use std::fmt::Write;
 
@@ -66,6 +67,22 @@ fn render_table(result: &QueryResult) -> String {
     text
 }
 
+/// `1536` → `1.5 KiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
@@ -120,6 +137,13 @@ mod tests {
             bytes_scanned: None,
             engine_ms: None,
         }
+    }
+
+    #[test]
+    fn bytes_are_human() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1_536), "1.5 KiB");
+        assert_eq!(human_bytes(3 * 1024 * 1024), "3.0 MiB");
     }
 
     #[test]

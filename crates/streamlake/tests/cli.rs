@@ -5,24 +5,13 @@ mod common;
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use common::{int, named_rows, streamlake, streamlake_ok, text};
+use common::{assert_one_line_error, int, named_rows, streamlake, streamlake_ok, text};
 use serde_json::Value;
 
 const FIXTURE: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/python_gzip_events.ndjson.gz");
 /// The fixture's events are around this time; its copy gets this last-modified time.
 const FIXTURE_ARRIVAL: u64 = 1_772_600_000 + 3_600;
-
-fn assert_one_line_error(output: &std::process::Output, needle: &str) {
-    assert!(!output.status.success(), "must fail");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "no panic: {stderr}");
-    assert!(!stderr.contains("stack backtrace"), "no backtrace: {stderr}");
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one line: {stderr}");
-    assert!(lines[0].starts_with("error: "), "{stderr}");
-    assert!(lines[0].to_lowercase().contains(needle), "{needle:?} in {stderr}");
-}
 
 #[test]
 fn transform_processes_an_object_written_by_python_gzip() {

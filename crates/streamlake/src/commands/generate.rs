@@ -1,5 +1,11 @@
 //! `streamlake generate`: synthetic playback events through the local Firehose into the raw
 //! zone, plus the title dimension and (optionally) the ground truth.
+//!
+//! With `--firehose STREAM` the same records go to a real Amazon Data Firehose delivery
+//! stream instead (see [`firehose`]); `--lake` and the local buffering options then do not
+//! apply, while `--truth` still writes the generator's ground truth.
+
+pub mod firehose;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +37,27 @@ pub struct GenerateArgs {
     /// Write the generator's ground truth here as JSON.
     #[arg(long)]
     pub truth: Option<PathBuf>,
+    /// Send the records to this Amazon Data Firehose delivery stream (Direct PUT) instead of
+    /// the local Firehose. AWS settings come from the environment: AWS_REGION, credentials,
+    /// and AWS_ENDPOINT_URL for an emulator.
+    #[arg(
+        long,
+        value_name = "STREAM",
+        conflicts_with_all = ["lake", "buffer_bytes", "buffer_interval"]
+    )]
+    pub firehose: Option<String>,
+    /// With --firehose: send at most this many records per second (token bucket, bursts of
+    /// a quarter second).
+    #[arg(long, value_name = "EVENTS_PER_S", requires = "firehose", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+}
+
+/// Parses `--rate`: a positive, finite number of records per second.
+fn parse_rate(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!("{text:?} is not a positive number of events per second")),
+    }
 }
 
 /// Options shared by `generate` and `demo`.
@@ -78,13 +105,24 @@ pub struct Generated {
     pub seconds: f64,
 }
 
-/// Generates into `lake`.
-pub async fn generate_into(lake: &Lake, events: u64, shape: &GenerationShape) -> Result<Generated> {
-    let started = Instant::now();
+/// The generator for `events` clean events shaped by `shape`.
+pub fn generator(events: u64, shape: &GenerationShape) -> Result<Generator> {
     let mut config = GeneratorConfig::new(events, shape.days, shape.seed, shape.start());
     config.duplicate_rate = shape.duplicate_rate;
     config.bad_record_rate = shape.bad_record_rate;
-    let mut generator = Generator::new(config).context("invalid generator settings")?;
+    Generator::new(config).context("invalid generator settings")
+}
+
+/// Writes the ground truth to `path` as pretty JSON.
+pub fn write_truth(path: &std::path::Path, truth: &GroundTruth) -> Result<()> {
+    std::fs::write(path, truth.to_json_pretty())
+        .with_context(|| format!("writing the ground truth to {}", path.display()))
+}
+
+/// Generates into `lake`.
+pub async fn generate_into(lake: &Lake, events: u64, shape: &GenerationShape) -> Result<Generated> {
+    let started = Instant::now();
+    let mut generator = generator(events, shape)?;
     let store = lake.store();
     write_titles(store.as_ref(), generator.titles())
         .await
@@ -119,11 +157,13 @@ pub async fn generate_into(lake: &Lake, events: u64, shape: &GenerationShape) ->
 
 /// Runs `generate`.
 pub async fn run(args: GenerateArgs) -> Result<ExitCode> {
+    if let Some(stream) = &args.firehose {
+        return firehose::run(stream, &args).await;
+    }
     let lake = Lake::create(&args.lake)?;
     let generated = generate_into(&lake, args.events, &args.shape).await?;
     if let Some(path) = &args.truth {
-        std::fs::write(path, generated.truth.to_json_pretty())
-            .with_context(|| format!("writing the ground truth to {}", path.display()))?;
+        write_truth(path, &generated.truth)?;
     }
     let truth = &generated.truth;
     println!(

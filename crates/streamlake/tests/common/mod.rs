@@ -18,6 +18,19 @@ pub fn streamlake(args: &[&str]) -> Output {
         .expect("the streamlake binary runs")
 }
 
+/// Asserts that `output` is a failure with exactly one `error: ` line on stderr containing
+/// `needle` (case-insensitively), and no panic or backtrace.
+pub fn assert_one_line_error(output: &Output, needle: &str) {
+    assert!(!output.status.success(), "must fail");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "no panic: {stderr}");
+    assert!(!stderr.contains("stack backtrace"), "no backtrace: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    assert!(lines[0].to_lowercase().contains(&needle.to_lowercase()), "{needle:?} in {stderr}");
+}
+
 /// Runs `streamlake`, asserting success, and returns stdout.
 pub fn streamlake_ok(args: &[&str]) -> String {
     let output = streamlake(args);
