@@ -104,18 +104,20 @@ fn render_csv(result: &QueryResult) -> String {
     out.trim_end().to_owned()
 }
 
+/// One JSON object per row, keys in the result's column order (a `serde_json::Map` would sort
+/// them alphabetically).
 fn render_json(result: &QueryResult) -> String {
     let lines: Vec<String> = result
         .rows
         .iter()
         .map(|row| {
-            let object: serde_json::Map<String, Value> = result
+            let members: Vec<String> = result
                 .columns
                 .iter()
                 .zip(row)
-                .map(|(column, value)| (column.name.clone(), value.clone()))
+                .map(|(column, value)| format!("{}:{value}", Value::String(column.name.clone())))
                 .collect();
-            Value::Object(object).to_string()
+            format!("{{{}}}", members.join(","))
         })
         .collect();
     lines.join("\n")
@@ -133,7 +135,7 @@ mod tests {
                 ResultColumn { name: "country".into(), type_name: "Utf8".into() },
                 ResultColumn { name: "events".into(), type_name: "Int64".into() },
             ],
-            rows: vec![vec![json!("US"), json!(10)], vec![json!("B,R"), json!(2)]],
+            rows: vec![vec![json!("US"), json!(10)], vec![json!("B,R \"x\""), json!(2)]],
             bytes_scanned: None,
             engine_ms: None,
         }
@@ -148,19 +150,19 @@ mod tests {
 
     #[test]
     fn renders_every_format() {
-        insta::assert_snapshot!(render(&sample(), Format::Table), @r"
+        insta::assert_snapshot!(render(&sample(), Format::Table), @r#"
         ┌─────────┬────────┐
         │ country ┆ events │
         ╞═════════╪════════╡
         │ US      ┆     10 │
-        │ B,R     ┆      2 │
+        │ B,R "x" ┆      2 │
         └─────────┴────────┘
         (2 rows)
-        ");
-        assert_eq!(render(&sample(), Format::Csv), "country,events\nUS,10\n\"B,R\",2");
+        "#);
+        assert_eq!(render(&sample(), Format::Csv), "country,events\nUS,10\n\"B,R \"\"x\"\"\",2");
         assert_eq!(
             render(&sample(), Format::Json),
-            "{\"country\":\"US\",\"events\":10}\n{\"country\":\"B,R\",\"events\":2}"
+            "{\"country\":\"US\",\"events\":10}\n{\"country\":\"B,R \\\"x\\\"\",\"events\":2}"
         );
     }
 }
