@@ -20,6 +20,8 @@ pub enum ColumnType {
     Int,
     /// Glue `timestamp`, Arrow `Timestamp(Millisecond, "UTC")`.
     Timestamp,
+    /// Glue `double`, Arrow `Float64` (gold ratios and hours).
+    Double,
 }
 
 impl ColumnType {
@@ -30,6 +32,7 @@ impl ColumnType {
             ColumnType::Bigint => "bigint",
             ColumnType::Int => "int",
             ColumnType::Timestamp => "timestamp",
+            ColumnType::Double => "double",
         }
     }
 
@@ -40,6 +43,7 @@ impl ColumnType {
             ColumnType::Bigint => DataType::Int64,
             ColumnType::Int => DataType::Int32,
             ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+            ColumnType::Double => DataType::Float64,
         }
     }
 }
@@ -154,8 +158,153 @@ pub const TITLES: TableSpec = TableSpec {
     location: "processed/netflix/netflix_titles/",
 };
 
-/// Every Parquet table StreamLake writes.
-pub const PARQUET_TABLES: [&TableSpec; 3] = [&PROCESSED_EVENTS, &QUARANTINED_EVENTS, &TITLES];
+/// Gold: per title and day, plays, hours viewed and *views* (hours viewed ÷ runtime hours, the
+/// way Netflix ranks titles), and distinct profiles.
+pub const DAILY_TITLE_ENGAGEMENT: TableSpec = TableSpec {
+    name: "daily_title_engagement",
+    columns: &[
+        col("title_id", ColumnType::String, false),
+        col("title_name", ColumnType::String, false),
+        col("plays", ColumnType::Bigint, false),
+        col("hours_viewed", ColumnType::Double, false),
+        col("views", ColumnType::Double, false),
+        col("unique_profiles", ColumnType::Bigint, false),
+    ],
+    partition_keys: &["event_date"],
+    location: "gold/netflix/daily_title_engagement/",
+};
+
+/// Gold: hours viewed, plays and sessions per country, device and day.
+pub const DAILY_ENGAGEMENT_BY_COUNTRY_DEVICE: TableSpec = TableSpec {
+    name: "daily_engagement_by_country_device",
+    columns: &[
+        col("country", ColumnType::String, false),
+        col("device_type", ColumnType::String, false),
+        col("plays", ColumnType::Bigint, false),
+        col("sessions", ColumnType::Bigint, false),
+        col("hours_viewed", ColumnType::Double, false),
+    ],
+    partition_keys: &["event_date"],
+    location: "gold/netflix/daily_engagement_by_country_device/",
+};
+
+/// Gold: playback quality per country, device and day (sessions by the day they start).
+pub const DAILY_PLAYBACK_QUALITY: TableSpec = TableSpec {
+    name: "daily_playback_quality",
+    columns: &[
+        col("country", ColumnType::String, false),
+        col("device_type", ColumnType::String, false),
+        col("sessions", ColumnType::Bigint, false),
+        col("playing_hours", ColumnType::Double, false),
+        col("rebuffer_hours", ColumnType::Double, false),
+        col("rebuffer_ratio", ColumnType::Double, true),
+        col("error_sessions", ColumnType::Bigint, false),
+        col("error_sessions_per_1000", ColumnType::Double, false),
+        col("ttfh_median_s", ColumnType::Bigint, true),
+        col("ttfh_p95_s", ColumnType::Bigint, true),
+    ],
+    partition_keys: &["event_date"],
+    location: "gold/netflix/daily_playback_quality/",
+};
+
+/// Gold: the exact distribution of time to first heartbeat (sessions per whole second), so that
+/// exact percentiles can be computed over any set of days, countries and devices.
+pub const DAILY_TTFH_DISTRIBUTION: TableSpec = TableSpec {
+    name: "daily_ttfh_distribution",
+    columns: &[
+        col("country", ColumnType::String, false),
+        col("device_type", ColumnType::String, false),
+        col("ttfh_s", ColumnType::Bigint, false),
+        col("sessions", ColumnType::Bigint, false),
+    ],
+    partition_keys: &["event_date"],
+    location: "gold/netflix/daily_ttfh_distribution/",
+};
+
+/// Gold: silver rows per event type and day.
+pub const DAILY_EVENT_TYPES: TableSpec = TableSpec {
+    name: "daily_event_types",
+    columns: &[
+        col("event_type", ColumnType::String, false),
+        col("events", ColumnType::Bigint, false),
+    ],
+    partition_keys: &["event_date"],
+    location: "gold/netflix/daily_event_types/",
+};
+
+/// Gold: the ledgers summed per arrival day: what came in and where it went.
+pub const DAILY_DATA_QUALITY: TableSpec = TableSpec {
+    name: "daily_data_quality",
+    columns: &[
+        col("raw_objects", ColumnType::Bigint, false),
+        col("records_in", ColumnType::Bigint, false),
+        col("written", ColumnType::Bigint, false),
+        col("quarantined", ColumnType::Bigint, false),
+        col("duplicates_dropped", ColumnType::Bigint, false),
+        col("rejection_rate", ColumnType::Double, true),
+    ],
+    partition_keys: &["ingest_date"],
+    location: "gold/netflix/daily_data_quality/",
+};
+
+/// Gold: quarantined rows per reason code and arrival day.
+pub const DAILY_QUARANTINE_REASONS: TableSpec = TableSpec {
+    name: "daily_quarantine_reasons",
+    columns: &[
+        col("reason_code", ColumnType::String, false),
+        col("quarantined", ColumnType::Bigint, false),
+    ],
+    partition_keys: &["ingest_date"],
+    location: "gold/netflix/daily_quarantine_reasons/",
+};
+
+/// The gold tables, in refresh order. Each is partitioned by one date column, the last column
+/// of its query.
+pub const GOLD_TABLES: [&TableSpec; 7] = [
+    &DAILY_TITLE_ENGAGEMENT,
+    &DAILY_ENGAGEMENT_BY_COUNTRY_DEVICE,
+    &DAILY_PLAYBACK_QUALITY,
+    &DAILY_TTFH_DISTRIBUTION,
+    &DAILY_EVENT_TYPES,
+    &DAILY_DATA_QUALITY,
+    &DAILY_QUARANTINE_REASONS,
+];
+
+/// The ledgers as a table (`pipeline_ledgers`): one JSON object per line, one file per raw
+/// object, unpartitioned; only the scalar fields are columns.
+pub const LEDGERS: TableSpec = TableSpec {
+    name: "pipeline_ledgers",
+    columns: &[
+        col("source", ColumnType::String, false),
+        col("records_in", ColumnType::Bigint, false),
+        col("written", ColumnType::Bigint, false),
+        col("quarantined", ColumnType::Bigint, false),
+        col("duplicates_dropped", ColumnType::Bigint, false),
+        col("digest", ColumnType::String, false),
+        col("source_etag", ColumnType::String, false),
+        col("bytes_in", ColumnType::Bigint, false),
+        col("ingest_timestamp", ColumnType::String, false),
+    ],
+    partition_keys: &[],
+    location: "ledger/netflix/",
+};
+
+/// The Parquet tables the transformer and the generator write.
+pub const PIPELINE_TABLES: [&TableSpec; 3] = [&PROCESSED_EVENTS, &QUARANTINED_EVENTS, &TITLES];
+
+/// Every Parquet table StreamLake writes: silver, quarantine, titles and gold.
+pub const PARQUET_TABLES: [&TableSpec; 10] = [
+    &PROCESSED_EVENTS,
+    &QUARANTINED_EVENTS,
+    &TITLES,
+    &DAILY_TITLE_ENGAGEMENT,
+    &DAILY_ENGAGEMENT_BY_COUNTRY_DEVICE,
+    &DAILY_PLAYBACK_QUALITY,
+    &DAILY_TTFH_DISTRIBUTION,
+    &DAILY_EVENT_TYPES,
+    &DAILY_DATA_QUALITY,
+    &DAILY_QUARANTINE_REASONS,
+];
 
 /// The longest `raw_record` kept in quarantine (64 KiB).
 pub const MAX_RAW_RECORD_BYTES: usize = 64 * 1024;

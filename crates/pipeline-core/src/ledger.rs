@@ -78,9 +78,10 @@ impl Ledger {
         Ok(serde_json::to_string(self)?)
     }
 
-    /// Serialises the ledger as pretty JSON (the stored form).
-    pub fn to_json_pretty(&self) -> crate::Result<String> {
-        Ok(serde_json::to_string_pretty(self)? + "\n")
+    /// The stored form: one line of JSON and a newline, so that the ledger zone is NDJSON that
+    /// Athena's JSON SerDe (`pipeline_ledgers`) and DataFusion read as a table.
+    pub fn to_stored_json(&self) -> crate::Result<String> {
+        Ok(serde_json::to_string(self)? + "\n")
     }
 
     /// Parses a stored ledger.

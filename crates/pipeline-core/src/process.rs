@@ -50,6 +50,6 @@ pub async fn publish(store: &dyn BlobStore, output: TransformOutput) -> Result<L
         info!(key = %staged.key, rows = staged.rows, "Wrote partition");
     }
     let ledger = output.ledger;
-    store.put(&ledger_key(&ledger.digest), Bytes::from(ledger.to_json_pretty()?)).await?;
+    store.put(&ledger_key(&ledger.digest), Bytes::from(ledger.to_stored_json()?)).await?;
     Ok(ledger)
 }

@@ -90,11 +90,19 @@ pub fn placeholder_count(sql: &str) -> usize {
 }
 
 /// The Athena DDL files, by table name.
-pub const ATHENA_DDL: [(&str, &str); 4] = [
+pub const ATHENA_DDL: [(&str, &str); 12] = [
     ("raw_netflix_events", include_str!("../../../sql/ddl/raw_netflix_events.sql")),
     ("processed_netflix_events", include_str!("../../../sql/ddl/processed_netflix_events.sql")),
     ("quarantined_netflix_events", include_str!("../../../sql/ddl/quarantined_netflix_events.sql")),
     ("netflix_titles", include_str!("../../../sql/ddl/netflix_titles.sql")),
+    ("daily_title_engagement", include_str!("../../../sql/ddl/daily_title_engagement.sql")),
+    ("daily_engagement_by_country_device", include_str!("../../../sql/ddl/daily_engagement_by_country_device.sql")),
+    ("daily_playback_quality", include_str!("../../../sql/ddl/daily_playback_quality.sql")),
+    ("daily_ttfh_distribution", include_str!("../../../sql/ddl/daily_ttfh_distribution.sql")),
+    ("daily_event_types", include_str!("../../../sql/ddl/daily_event_types.sql")),
+    ("daily_data_quality", include_str!("../../../sql/ddl/daily_data_quality.sql")),
+    ("daily_quarantine_reasons", include_str!("../../../sql/ddl/daily_quarantine_reasons.sql")),
+    ("pipeline_ledgers", include_str!("../../../sql/ddl/pipeline_ledgers.sql")),
 ];
 
 #[cfg(test)]
