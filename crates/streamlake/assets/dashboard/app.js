@@ -82,6 +82,20 @@
     return text.slice(0, lo).trimEnd() + '…';
   };
   const widthOf = (el) => Math.max(260, Math.floor(el.clientWidth || 560));
+  const fillH = (el) => (el.classList.contains('fill') ? Math.floor(el.clientHeight) : 0);
+  // Draw a chart into host now and again whenever the host's size changes.
+  const ro = typeof ResizeObserver === 'function' ? new ResizeObserver((entries) => {
+    for (const { target: el } of entries) {
+      const size = `${el.clientWidth}x${fillH(el)}`;
+      if (el.isConnected && el.drawChart && el.drawnSize !== size) { el.drawnSize = size; el.drawChart(); }
+    }
+  }) : null;
+  function plot(host, chart, rows, o) {
+    host.drawChart = () => chart(host, rows, o);
+    host.drawChart();
+    host.drawnSize = `${host.clientWidth}x${fillH(host)}`;
+    if (ro) ro.observe(host);
+  }
 
   function niceTicks(max, n = 4) {
     if (!(max > 0)) return [0, 1];
@@ -99,7 +113,7 @@
   // ---------- charts ----------
   // Vertical bars over categories (dates). o: key, value, label(k), fmt(v), color, aria, height
   function vbarChart(host, rows, o) {
-    const W = widthOf(host), H = o.height || 210, m = { t: 24, r: 8, b: 28, l: 48 };
+    const W = widthOf(host), H = Math.max(o.height || 210, fillH(host)), m = { t: 24, r: 8, b: 28, l: 48 };
     const iw = W - m.l - m.r, ih = H - m.t - m.b;
     const tk = niceTicks(Math.max(0, ...rows.map((r) => r[o.value]))), top = tk[tk.length - 1];
     const y = (v) => m.t + ih - (Math.max(0, v) / top) * ih;
@@ -125,19 +139,20 @@
   // Horizontal bars, one row per category.
   // o: key, value, label(r), valueText(r), color(r,i), attrs(r), aria, rowH, maxLabel (fraction of width), rank
   function hbarChart(host, rows, o) {
-    const W = widthOf(host), rh = o.rowH || 26, bh = Math.min(16, rh - 8);
+    const W = widthOf(host), top = o.top || 0;
+    const rh = fillH(host) ? Math.max(o.rowH || 26, Math.min(o.maxRowH || 34, Math.floor((fillH(host) - top) / rows.length))) : o.rowH || 26;
+    const bh = Math.min(16, rh - 8);
     const rankW = o.rank ? measure(String(rows.length), 11, 600) + 12 : 0;
     const labels = rows.map(o.label), vals = rows.map(o.valueText);
     const lw = Math.min(Math.max(40, ...labels.map((t) => measure(t))) + 14, W * (o.maxLabel || 0.36));
     const vw = Math.max(...vals.map((t) => measure(t, 11.5, 600))) + 12;
-    const x0 = rankW + lw, x1 = W - vw, H = rows.length * rh + 2;
+    const x0 = rankW + lw, x1 = W - vw, H = top + rows.length * rh + 2;
     const max = Math.max(0, ...rows.map((r) => (isNum(r[o.value]) ? r[o.value] : 0))) || 1;
     const svg = svgRoot(W, H, o.aria);
     rows.forEach((r, i) => {
-      const v = r[o.value], k = r[o.key], y = i * rh + (rh - bh) / 2;
+      const v = r[o.value], k = r[o.key], y = top + i * rh + (rh - bh) / 2;
       const w = isNum(v) && v > 0 ? Math.max(2, ((x1 - x0) * v) / max) : 0;
       const full = `${labels[i]}: ${vals[i]}`;
-      if (i % 2 === 0) svg.append(s('rect', { class: 'stripe', x: 0, y: i * rh, width: W, height: rh }));
       if (o.rank) svg.append(s('text', { class: 'rank', x: rankW - 10, y: y + bh / 2 + 4, 'text-anchor': 'end' }, String(i + 1)));
       svg.append(s('text', { class: 'label', x: x0 - 10, y: y + bh / 2 + 4, 'text-anchor': 'end' },
         truncate(labels[i], lw - 14), tip(full)));
@@ -151,7 +166,7 @@
 
   // Horizontal grouped bars: several series per category. o: key, series [{field,label,color,fmt}], aria
   function groupedHbar(host, rows, o) {
-    const W = widthOf(host), n = o.series.length, bh = 10, gap = 3, rh = n * (bh + gap) + 12;
+    const W = widthOf(host), n = o.series.length, bh = 10, gap = 3, rh = o.rowH || n * (bh + gap) + 12;
     const lw = Math.max(...rows.map((r) => measure(r[o.key]))) + 14;
     const vw = 52, x0 = lw, x1 = W - vw, H = rows.length * rh + 26;
     const max = Math.max(0, ...rows.flatMap((r) => o.series.map((se) => (isNum(r[se.field]) ? r[se.field] : 0)))) || 1;
@@ -163,10 +178,10 @@
       lx += measure(se.label, 11) + 34;
     }
     rows.forEach((r, i) => {
-      const top = 24 + i * rh, k = r[o.key];
-      svg.append(s('text', { class: 'label', x: x0 - 10, y: top + (rh - 12) / 2 + 4, 'text-anchor': 'end' }, k));
+      const top = 24 + i * rh, k = r[o.key], y0 = top + (rh - n * (bh + gap) + gap) / 2;
+      svg.append(s('text', { class: 'label', x: x0 - 10, y: top + rh / 2 + 4, 'text-anchor': 'end' }, k));
       o.series.forEach((se, j) => {
-        const v = r[se.field], y = top + j * (bh + gap), w = isNum(v) && v > 0 ? Math.max(2, ((x1 - x0) * v) / max) : 0;
+        const v = r[se.field], y = y0 + j * (bh + gap), w = isNum(v) && v > 0 ? Math.max(2, ((x1 - x0) * v) / max) : 0;
         svg.append(s('rect', { class: 'bar', x: x0, y, width: r1(w), height: bh, rx: 2, fill: se.color,
           'data-key': k, 'data-value': String(v), 'data-metric': se.field }, tip(`${k} ${se.label}: ${se.fmt(v)}`)));
         svg.append(s('text', { class: 'vlabel small', x: r1(x0 + w + 5), y: y + bh - 1 }, se.fmt(v)));
@@ -175,9 +190,37 @@
     host.replaceChildren(svg);
   }
 
+  // Horizontal stacked bars: one bar per category, one segment per series. o: key, label(k), series [{field,label,color}], fmt, aria
+  function stackedHbar(host, rows, o) {
+    const W = widthOf(host), rh = 30, bh = 16, top = 24;
+    const labels = rows.map((r) => o.label(r[o.key]));
+    const totals = rows.map((r) => o.series.reduce((a, se) => a + (isNum(r[se.field]) ? r[se.field] : 0), 0));
+    const lw = Math.max(...labels.map((t) => measure(t))) + 14, vw = Math.max(...totals.map((t) => measure(o.fmt(t), 11.5, 600))) + 12;
+    const x0 = lw, x1 = W - vw, max = Math.max(0, ...totals) || 1, H = top + rows.length * rh;
+    const svg = svgRoot(W, H, o.aria);
+    let lx = x0;
+    for (const se of o.series) {
+      svg.append(s('rect', { x: lx, y: 4, width: 10, height: 10, rx: 2, fill: se.color }), s('text', { class: 'legend', x: lx + 15, y: 13 }, se.label));
+      lx += measure(se.label, 11) + 34;
+    }
+    rows.forEach((r, i) => {
+      const y = top + i * rh + (rh - bh) / 2, k = r[o.key];
+      svg.append(s('text', { class: 'label', x: x0 - 10, y: y + bh / 2 + 4, 'text-anchor': 'end' }, labels[i]));
+      let x = x0;
+      for (const se of o.series) {
+        const v = r[se.field], w = isNum(v) && v > 0 ? ((x1 - x0) * v) / max : 0;
+        svg.append(s('rect', { class: 'bar', x: r1(x), y, width: r1(w), height: bh, fill: se.color, 'data-key': k, 'data-value': String(v), 'data-metric': se.field },
+          tip(`${labels[i]} ${se.label.toLowerCase()}: ${o.fmt(v)}`)));
+        x += w;
+      }
+      svg.append(s('text', { class: 'vlabel', x: r1(x + 6), y: y + bh / 2 + 4 }, o.fmt(totals[i])));
+    });
+    host.replaceChildren(svg);
+  }
+
   // Line + area over dates. o: key, value, fmt, aria, height, tip(r)
   function areaChart(host, rows, o) {
-    const W = widthOf(host), H = o.height || 260, m = { t: 28, r: 16, b: 30, l: 56 }, inset = 28;
+    const W = widthOf(host), H = Math.max(o.height || 260, fillH(host)), m = { t: 28, r: 16, b: 30, l: 56 }, inset = 28;
     const iw = W - m.l - m.r - 2 * inset, ih = H - m.t - m.b;
     const tk = niceTicks(Math.max(0, ...rows.map((r) => r[o.value]))), top = tk[tk.length - 1];
     const x = (i) => m.l + inset + (rows.length === 1 ? iw / 2 : (iw * i) / (rows.length - 1));
@@ -214,7 +257,7 @@
 
   // Table. cols: [{key, label, fmt(v, r), num}], o: key, value, metric, foot (array of cells)
   function table(rows, cols, o) {
-    return h('div', { class: 'tbl-wrap' }, h('table', { class: 'tbl', 'aria-label': o.aria },
+    return h('div', { class: 'tbl-wrap' }, h('table', { class: `tbl ${o.cls || ''}`, 'aria-label': o.aria },
       h('thead', null, h('tr', null, cols.map((c) => h('th', { class: c.num ? 'num' : null, scope: 'col' }, c.label)))),
       h('tbody', null, rows.map((r) => h('tr', { 'data-key': r[o.key], 'data-value': String(r[o.value]), 'data-metric': o.metric },
         cols.map((c) => h('td', { class: c.num ? 'num' : null, 'data-col': c.key }, c.fmt ? c.fmt(r[c.key], r) : r[c.key]))))),
@@ -223,7 +266,7 @@
 
   const empty = (el, text = 'No data for the selected range.') => el.replaceChildren(h('div', { class: 'empty' }, text));
   const note = (text) => h('p', { class: 'note' }, text);
-  const holder = (cls) => h('div', { class: cls || 'chart-host' });
+  const holder = (minH) => h('div', { class: minH ? 'chart-host fill' : 'chart-host', style: minH ? `min-height:${minH}px` : null });
   const sum = (rows, f) => rows.reduce((a, r) => a + (isNum(r[f]) ? r[f] : 0), 0);
 
   // ---------- panels ----------
@@ -234,7 +277,7 @@
     ['hours_viewed', 'Hours viewed', (v) => fmt.dec(v, 1), (d) => (d.sessions ? `${fmt.dec((d.hours_viewed * 60) / d.sessions, 1)} min per session` : 'playing time'), C.teal],
     ['views', 'Views', (v) => fmt.dec(v, 1), () => 'playing time ÷ runtime', C.teal],
     ['quarantined', 'Quarantined', fmt.int, (d) => [h('span', { 'data-kpi': 'records_in', 'data-value': String(d.records_in) }, `of ${fmt.int(d.records_in)}`), ' records in'], C.amber],
-    ['rejection_rate', 'Rejection rate', (v) => fmt.pct(v, 2), (d) => [h('span', { 'data-kpi': 'duplicates_dropped', 'data-value': String(d.duplicates_dropped) }, fmt.int(d.duplicates_dropped)), ' duplicates dropped'], C.red],
+    ['rejection_rate', 'Rejection rate', (v) => fmt.pct(v, 2), (d) => [h('span', { 'data-kpi': 'duplicates_dropped', 'data-value': String(d.duplicates_dropped) }, fmt.int(d.duplicates_dropped)), ' duplicates'], C.red],
   ];
 
   const RENDER = {
@@ -247,48 +290,49 @@
     rows_per_date(el, d) {
       if (!d.rows.length) return empty(el);
       const c = holder(); el.replaceChildren(c, note(`${fmt.int(sum(d.rows, 'rows'))} rows over ${d.rows.length} ${d.rows.length === 1 ? 'date' : 'dates'}`));
-      vbarChart(c, d.rows, { key: 'event_date', value: 'rows', label: shortDate, fmt: fmt.int, color: C.teal, height: 190, aria: 'Bar chart: silver rows per event date' });
+      plot(c, vbarChart, d.rows, { key: 'event_date', value: 'rows', label: shortDate, fmt: fmt.int, color: C.teal, height: 190, aria: 'Bar chart: silver rows per event date' });
     },
     event_types(el, d) {
       if (!d.rows.length) return empty(el);
       const c = holder(); el.replaceChildren(c);
       const color = (r) => (r.event_type === 'PLAYBACK_ERROR' ? C.red : r.event_type.startsWith('REBUFFER') ? C.amber : C.indigo);
-      hbarChart(c, d.rows, { key: 'event_type', value: 'events', label: (r) => r.event_type, color, rowH: 30,
+      plot(c, hbarChart, d.rows, { key: 'event_type', value: 'events', label: (r) => r.event_type, color, rowH: 30,
         valueText: (r) => `${fmt.int(r.events)} · ${fmt.pct(r.share, 1)}`, aria: 'Horizontal bar chart: events by event type' });
     },
     top_titles(el, d) {
       if (!d.rows.length) return empty(el);
       const c = holder(); el.replaceChildren(c);
-      hbarChart(c, d.rows, { key: 'title_id', value: 'views', label: (r) => r.title_name, color: () => C.indigo, rank: true, maxLabel: 0.5, rowH: 28,
+      plot(c, hbarChart, d.rows, { key: 'title_id', value: 'views', label: (r) => r.title_name, color: () => C.indigo, rank: true, maxLabel: 0.5, rowH: 28,
         attrs: (r) => ({ 'data-label': r.title_name }), valueText: (r) => fmt.dec(r.views, 1),
         tip: (r) => `${r.title_name} (${r.title_id}): ${fmt.dec(r.views, 1)} views, ${fmt.hours(r.hours_viewed)}, ${fmt.int(r.plays)} plays`,
         aria: `Horizontal bar chart: top ${d.rows.length} titles by views` });
     },
     hours_by_date(el, d) {
       if (!d.rows.length) return empty(el);
-      const c = holder();
+      const c = holder(240);
       const stats = h('div', { class: 'minis' },
         h('div', null, h('span', null, 'Hours viewed'), h('strong', null, fmt.hours(sum(d.rows, 'hours_viewed')))),
+        h('div', null, h('span', null, 'Daily average'), h('strong', null, fmt.hours(sum(d.rows, 'hours_viewed') / d.rows.length))),
         h('div', null, h('span', null, 'Plays'), h('strong', null, fmt.int(sum(d.rows, 'plays')))),
         h('div', null, h('span', null, 'Sessions'), h('strong', null, fmt.int(sum(d.rows, 'sessions')))),
         h('div', null, h('span', null, 'Peak day'), h('strong', null, shortDate(d.rows.reduce((a, r) => (r.hours_viewed > a.hours_viewed ? r : a)).event_date))));
       el.replaceChildren(stats, c);
-      areaChart(c, d.rows, { key: 'event_date', value: 'hours_viewed', fmt: fmt.hours, height: 250, aria: 'Area chart: hours viewed per event date',
+      plot(c, areaChart, d.rows, { key: 'event_date', value: 'hours_viewed', fmt: fmt.hours, height: 250, aria: 'Area chart: hours viewed per event date',
         tip: (r) => `${longDate(r.event_date)}: ${fmt.hours(r.hours_viewed)}, ${fmt.int(r.plays)} plays, ${fmt.int(r.sessions)} sessions` });
     },
     countries(el, d) {
       if (!d.rows.length) return empty(el);
       const rows = d.rows.slice(0, 15), total = sum(d.rows, 'hours_viewed'), shown = sum(rows, 'hours_viewed');
-      const c = holder();
+      const c = holder(rows.length * 24);
       el.replaceChildren(c, note(`Showing ${rows.length} of ${fmt.int(d.rows.length)} countries · ${fmt.pct(total ? shown / total : 0, 1)} of all hours viewed`));
-      hbarChart(c, rows, { key: 'country', value: 'hours_viewed', label: (r) => `${r.country} · ${countryName(r.country)}`, color: () => C.indigo, rowH: 26,
+      plot(c, hbarChart, rows, { key: 'country', value: 'hours_viewed', label: (r) => `${r.country} · ${countryName(r.country)}`, color: () => C.indigo, rowH: 24, maxRowH: 32,
         valueText: (r) => fmt.hours(r.hours_viewed), tip: (r) => `${countryName(r.country)} (${r.country}): ${fmt.hours(r.hours_viewed)}, ${fmt.int(r.plays)} plays, ${fmt.int(r.sessions)} sessions`,
         aria: 'Horizontal bar chart: top 15 countries by hours viewed' });
     },
     devices(el, d) {
       if (!d.rows.length) return empty(el);
       const total = sum(d.rows, 'hours_viewed'), c = holder(); el.replaceChildren(c);
-      hbarChart(c, d.rows, { key: 'device_type', value: 'hours_viewed', label: (r) => r.device_type, color: (r) => deviceColor(r.device_type), rowH: 30,
+      plot(c, hbarChart, d.rows, { key: 'device_type', value: 'hours_viewed', label: (r) => r.device_type, color: (r) => deviceColor(r.device_type), rowH: 30,
         valueText: (r) => `${fmt.hours(r.hours_viewed)} · ${fmt.pct(total ? r.hours_viewed / total : 0, 1)}`,
         tip: (r) => `${r.device_type}: ${fmt.hours(r.hours_viewed)}, ${fmt.int(r.plays)} plays, ${fmt.int(r.sessions)} sessions`,
         aria: 'Horizontal bar chart: hours viewed by device type' });
@@ -312,42 +356,48 @@
         { key: 'error_sessions_per_1000', label: 'Errors / 1,000', num: true, fmt: (v) => fmt.dec(v, 2) },
         { key: 'ttfh_median_s', label: 'TTFH median', num: true, fmt: fmt.secs },
         { key: 'ttfh_p95_s', label: 'TTFH p95', num: true, fmt: fmt.secs },
-      ], { key: 'device_type', value: 'sessions', metric: 'sessions', aria: 'Playback quality per device' }));
+      ], { key: 'device_type', value: 'sessions', metric: 'sessions', aria: 'Playback quality per device', cls: 'compact' }));
       const dev = (r) => deviceColor(r.device_type);
-      hbarChart(a, rows, { key: 'device_type', value: 'rebuffer_ratio', label: (r) => r.device_type, color: dev, rowH: 28,
+      plot(a, hbarChart, rows, { key: 'device_type', value: 'rebuffer_ratio', label: (r) => r.device_type, color: dev, rowH: 38, top: 24,
         attrs: () => ({ 'data-metric': 'rebuffer_ratio' }), valueText: (r) => (isNum(r.rebuffer_ratio) ? fmt.pct(r.rebuffer_ratio, 2) : 'n/a'),
         aria: 'Horizontal bar chart: rebuffer ratio by device' });
-      hbarChart(b, rows, { key: 'device_type', value: 'error_sessions_per_1000', label: (r) => r.device_type, color: dev, rowH: 28,
+      plot(b, hbarChart, rows, { key: 'device_type', value: 'error_sessions_per_1000', label: (r) => r.device_type, color: dev, rowH: 38, top: 24,
         attrs: () => ({ 'data-metric': 'error_sessions_per_1000' }), valueText: (r) => fmt.dec(r.error_sessions_per_1000, 2),
         aria: 'Horizontal bar chart: error sessions per 1,000 sessions by device' });
-      groupedHbar(t, rows, { key: 'device_type', aria: 'Grouped bar chart: time to first heartbeat, median and p95, by device', series: [
+      plot(t, groupedHbar, rows, { key: 'device_type', rowH: 38, aria: 'Grouped bar chart: time to first heartbeat, median and p95, by device', series: [
         { field: 'ttfh_median_s', label: 'Median', color: C.indigo, fmt: fmt.secs },
         { field: 'ttfh_p95_s', label: 'p95', color: C.p95, fmt: fmt.secs }] });
     },
     rejections(el, d) {
       if (!d.rows.length) return empty(el, 'No records were quarantined in this range.');
-      const total = sum(d.rows, 'quarantined'), c = holder();
+      const total = sum(d.rows, 'quarantined'), c = holder(d.rows.length * 26);
       el.replaceChildren(c, note(`${fmt.int(total)} records quarantined in total`));
-      hbarChart(c, d.rows, { key: 'reason_code', value: 'quarantined', label: (r) => r.reason_code, color: () => C.red, rowH: 28,
+      plot(c, hbarChart, d.rows, { key: 'reason_code', value: 'quarantined', label: (r) => r.reason_code, color: () => C.red, rowH: 26, maxRowH: 34,
         valueText: (r) => `${fmt.int(r.quarantined)} · ${fmt.pct(total ? r.quarantined / total : 0, 1)}`,
         aria: 'Horizontal bar chart: quarantined records by reason code' });
     },
     data_quality(el, d) {
       if (!d.rows.length) return empty(el);
-      const maxRate = Math.max(...d.rows.map((r) => r.rejection_rate || 0)) || 1;
-      const rateCell = (v) => h('span', { class: 'rate' }, h('span', { class: 'rate-bar' }, h('i', { style: `width:${Math.round((100 * (v || 0)) / maxRate)}%` })), fmt.pct(v, 3));
-      const tot = (f) => sum(d.rows, f), rin = tot('records_in');
-      el.replaceChildren(table(d.rows, [
+      const tot = (f) => sum(d.rows, f), rin = tot('records_in'), c = holder();
+      const balanced = (r) => {
+        const diff = r.records_in - r.written - r.quarantined - r.duplicates_dropped;
+        return h('span', { class: `bal ${diff === 0 ? 'ok' : 'bad'}` }, diff === 0 ? '✓ balanced' : `✕ off by ${fmt.int(diff)}`);
+      };
+      el.replaceChildren(h('h3', { class: 'sub' }, 'Records not written, by cause'), c, table(d.rows, [
         { key: 'ingest_date', label: 'Ingest date', fmt: (v) => (DATE_RE.test(v) ? longDate(v) : v) },
-        { key: 'raw_objects', label: 'Raw objects', num: true, fmt: fmt.int },
+        { key: 'raw_objects', label: 'Objects', num: true, fmt: fmt.int },
         { key: 'records_in', label: 'Records in', num: true, fmt: fmt.int },
         { key: 'written', label: 'Written', num: true, fmt: fmt.int },
         { key: 'quarantined', label: 'Quarantined', num: true, fmt: fmt.int },
         { key: 'duplicates_dropped', label: 'Duplicates', num: true, fmt: fmt.int },
-        { key: 'rejection_rate', label: 'Rejection rate', num: true, fmt: rateCell },
-      ], { key: 'ingest_date', value: 'rejection_rate', metric: 'rejection_rate', aria: 'Data quality per ingest date',
-        foot: ['Total', fmt.int(tot('raw_objects')), fmt.int(rin), fmt.int(tot('written')), fmt.int(tot('quarantined')), fmt.int(tot('duplicates_dropped')), fmt.pct(rin ? tot('quarantined') / rin : 0, 3)] }),
+        { key: 'rejection_rate', label: 'Rejected', num: true, fmt: (v) => fmt.pct(v, 3) },
+        { key: 'ledger', label: 'Ledger', fmt: (v, r) => balanced(r) },
+      ], { key: 'ingest_date', value: 'rejection_rate', metric: 'rejection_rate', aria: 'Data quality per ingest date', cls: 'compact',
+        foot: ['Total', fmt.int(tot('raw_objects')), fmt.int(rin), fmt.int(tot('written')), fmt.int(tot('quarantined')), fmt.int(tot('duplicates_dropped')), fmt.pct(rin ? tot('quarantined') / rin : 0, 3), ''] }),
       note('Every ledger must balance: records in = written + quarantined + duplicates dropped.'));
+      plot(c, stackedHbar, d.rows, { key: 'ingest_date', label: (k) => (DATE_RE.test(k) ? longDate(k) : k), fmt: fmt.int,
+        aria: 'Stacked bar chart: quarantined and duplicate records per ingest date', series: [
+          { field: 'quarantined', label: 'Quarantined', color: C.red }, { field: 'duplicates_dropped', label: 'Duplicates dropped', color: C.amber }] });
     },
     health(el, d) {
       const checks = d.checks || [], bad = checks.filter((c) => !c.ok).length, ok = d.ok === true;
@@ -495,15 +545,6 @@
       apply('', '', false);
       $('#filter-msg').textContent = 'The ?from date is after ?to; showing every date instead.';
     }
-    let lastW = window.innerWidth, timer = 0;
-    window.addEventListener('resize', () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        if (window.innerWidth === lastW) return;
-        lastW = window.innerWidth;
-        for (const name of Object.keys(state.cache)) { try { renderPanel(name); } catch (e) { /* keep the previous render */ } }
-      }, 150);
-    });
   }
 
   init();
