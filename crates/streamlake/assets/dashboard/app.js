@@ -450,7 +450,7 @@
     const st = $('#status');
     st.className = `status ${done ? (state.errors ? 'bad' : 'ok') : 'busy'}`;
     st.textContent = !done ? `Loading ${state.ready}/${PANELS.length}`
-      : state.errors ? `${state.errors} of ${PANELS.length} panels failed` : `${PANELS.length} panels up to date`;
+      : state.errors ? `${state.errors} of ${PANELS.length} panels failed` : `${PANELS.length} ${PANELS.length === 1 ? 'panel' : 'panels'} up to date`;
   }
 
   function renderPanel(name) {
