@@ -240,15 +240,18 @@
       svg.append(s('path', { d: `${line}L${pts[pts.length - 1][0]},${base}L${pts[0][0]},${base}Z`, fill: `url(#${gid})` }),
         s('path', { d: line, class: 'line', stroke: C.indigo }));
     } else if (pts.length === 1) {
-      svg.append(s('line', { x1: pts[0][0], x2: pts[0][0], y1: pts[0][1], y2: base, stroke: C.indigo, 'stroke-opacity': 0.3, 'stroke-width': 8 }));
+      svg.append(s('rect', { x: pts[0][0] - 32, y: pts[0][1], width: 64, height: r1(base - pts[0][1]), rx: 4, fill: `url(#${gid})` }),
+        s('line', { x1: pts[0][0] - 32, x2: pts[0][0] + 32, y1: pts[0][1], y2: pts[0][1], class: 'line', stroke: C.indigo }));
     }
     const spacing = rows.length > 1 ? iw / (rows.length - 1) : iw;
     const labelEvery = Math.max(1, Math.ceil(60 / spacing));
+    const maxLabel = Math.max(...rows.map((r) => measure(o.fmt(r[o.value]), 11.5, 600)));
     rows.forEach((r, i) => {
       const [px, py] = pts[i], k = r[o.key], v = r[o.value];
       svg.append(s('circle', { class: 'point', cx: px, cy: py, r: 5, fill: '#fff', stroke: C.indigo,
         'data-key': k, 'data-value': String(v) }, tip(o.tip(r))));
-      if (spacing > 70) svg.append(s('text', { class: 'vlabel', x: px, y: py - 12, 'text-anchor': 'middle' }, o.fmt(v)));
+      const lbl = o.fmt(v), tw = measure(lbl, 11.5, 600);
+      if (spacing > maxLabel + 10) svg.append(s('text', { class: 'vlabel', x: r1(Math.min(Math.max(px, m.l + tw / 2 + 4), W - m.r - tw / 2)), y: py - 12, 'text-anchor': 'middle' }, lbl));
       if (i % labelEvery === 0) svg.append(s('text', { class: 'tick', x: px, y: H - 8, 'text-anchor': 'middle' }, shortDate(k)));
     });
     svg.append(s('line', { class: 'axis', x1: m.l, x2: W - m.r, y1: base, y2: base }));

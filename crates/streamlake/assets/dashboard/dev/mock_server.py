@@ -300,7 +300,7 @@ class Api:
              "4 objects in the last hour", "The newest raw object arrived 6 minutes ago."),
             ("transform_backlog", "Transform backlog", True,
              "0 raw objects without a ledger", f"All {ledgers} raw objects have been transformed."),
-            ("processed_fresh", "Processed data is fresh", True,
+            ("processed_fresh", "Processed data is fresh", bool(self.dates),
              f"newest partition {latest}", "The newest processed partition is from today (UTC)."),
             ("ledgers_balance", "Ledgers balance", not self.unhealthy,
              f"1 of {ledgers} ledgers unbalanced" if self.unhealthy else f"{ledgers} of {ledgers} ledgers balance",
@@ -308,7 +308,7 @@ class Api:
              if self.unhealthy else "Every ledger satisfies records_in = written + quarantined + duplicates_dropped."),
             ("quarantine_rate", "Quarantine rate under threshold", rate < 0.02,
              f"{rate * 100:.2f}% (threshold 2.00%)", "Share of records quarantined over the whole lake."),
-            ("queries_latest_date", "Queries return the latest date", True,
+            ("queries_latest_date", "Queries return the latest date", bool(self.dates),
              f"latest date {latest}", "rows_per_date returns the newest registered event_date."),
         ]
         cs = [{"id": i, "label": l, "ok": ok, "value": v, "detail": de} for i, l, ok, v, de in checks]
