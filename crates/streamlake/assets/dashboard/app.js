@@ -55,6 +55,7 @@
     for (const [k, v] of Object.entries(attrs || {})) {
       if (v === undefined || v === null || v === false) continue;
       if (k === 'text') el.textContent = v;
+      else if (k === 'style') el.style.cssText = v; // CSSOM: allowed under a strict style-src CSP
       else el.setAttribute(k, v === true ? '' : String(v));
     }
     return el;

@@ -36,6 +36,8 @@ STATIC = {
     "/assets/style.css": ("style.css", "text/css; charset=utf-8"),
 }
 
+CSP = "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
+
 DATES = ["2026-11-29", "2026-11-30", "2026-12-01"]
 DEVICES = ["TV", "MOBILE", "WEB", "TABLET", "CONSOLE"]
 DEVICE_SHARE = {"TV": 0.42, "MOBILE": 0.27, "WEB": 0.16, "TABLET": 0.09, "CONSOLE": 0.06}
@@ -327,6 +329,8 @@ def make_handler(api, fail, latency_ms):
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
+            # The page needs nothing beyond its own origin (no inline script or style, no CDN).
+            self.send_header("Content-Security-Policy", CSP)
             self.end_headers()
             self.wfile.write(body)
 
