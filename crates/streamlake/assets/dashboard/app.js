@@ -355,7 +355,7 @@
         { key: 'sessions', label: 'Sessions', num: true, fmt: fmt.int },
         { key: 'playing_hours', label: 'Playing', num: true, fmt: fmt.hours },
         { key: 'rebuffer_hours', label: 'Rebuffering', num: true, fmt: fmt.hours },
-        { key: 'rebuffer_ratio', label: 'Rebuffer ratio', num: true, fmt: (v) => fmt.pct(v, 2) },
+        { key: 'rebuffer_ratio', label: 'Rebuffer ratio', num: true, fmt: (v) => (isNum(v) ? fmt.pct(v, 2) : 'n/a') },
         { key: 'error_sessions', label: 'Error sessions', num: true, fmt: fmt.int },
         { key: 'error_sessions_per_1000', label: 'Errors / 1,000', num: true, fmt: (v) => fmt.dec(v, 2) },
         { key: 'ttfh_median_s', label: 'TTFH median', num: true, fmt: fmt.secs },
