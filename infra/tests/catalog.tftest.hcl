@@ -99,7 +99,7 @@ run "glue_tables_equal_the_written_schemas" {
       aws_glue_catalog_table.ledgers.storage_descriptor[0].location == "s3://streamlake-raw-123456789012-us-east-1/ledger/netflix/"
       && aws_glue_catalog_table.ledgers.storage_descriptor[0].ser_de_info[0].serialization_library == "org.openx.data.jsonserde.JsonSerDe"
       && aws_glue_catalog_table.ledgers.storage_descriptor[0].input_format == "org.apache.hadoop.mapred.TextInputFormat"
-      && !aws_glue_catalog_table.ledgers.storage_descriptor[0].compressed
+      && aws_glue_catalog_table.ledgers.storage_descriptor[0].compressed == false
       && length(aws_glue_catalog_table.ledgers.partition_keys) == 0
       && aws_glue_catalog_table.ledgers.parameters["classification"] == "json"
       && strcontains(file("../sql/ddl/pipeline_ledgers.sql"), "ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'")
