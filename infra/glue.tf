@@ -1,13 +1,16 @@
-# Glue Data Catalog: database netflix-streams-aws and the four tables of DESIGN §4.
+# Glue Data Catalog: database netflix-streams-aws and its tables (DESIGN §4 and the gold
+# contract): bronze, silver, quarantine, the title dimension, the seven gold tables and the
+# transformer's ledgers.
 #
-# The three Parquet tables take their columns, partition keys and locations from
-# glue_schema.json, which `streamlake schema --format glue` derives from the Arrow schemas the
-# transformer writes; scripts/test-infra fails when the two differ. The bronze table is JSON
-# and mirrors sql/ddl/raw_netflix_events.sql (tests/catalog.tftest.hcl compares them).
+# The Parquet tables (silver, quarantine, titles, gold) take their columns, partition keys and
+# locations from glue_schema.json, which `streamlake schema --format glue` derives from the
+# Arrow schemas the transformer and the gold refresh write; scripts/test-infra fails when the
+# two differ. The two JSON tables, bronze and pipeline_ledgers, mirror sql/ddl/<table>.sql
+# (tests/catalog.tftest.hcl compares them).
 
 resource "aws_glue_catalog_database" "lake" {
   name        = local.glue_database
-  description = "StreamLake playback analytics: bronze, silver, quarantine and the title dimension"
+  description = "StreamLake playback analytics: bronze, silver, quarantine, the title dimension, gold and the pipeline ledgers"
 }
 
 locals {
@@ -63,6 +66,11 @@ resource "aws_glue_catalog_table" "parquet" {
       classification        = each.value.format
       "parquet.compression" = upper(each.value.compression)
     },
+    # Projection only for silver, the fallback when the registrar cannot run. Not for gold:
+    # its partitions are added to Glue by the gold refresh's own INSERT INTO (no registrar
+    # involved), the tables are small (one partition per day, a few rows each), and a
+    # projected date range from partition_projection_start_date to NOW would make every
+    # unfiltered dashboard query probe thousands of empty day prefixes.
     each.key == "processed_netflix_events" && var.enable_partition_projection ? local.event_date_projection : {},
   )
 
@@ -92,6 +100,15 @@ resource "aws_glue_catalog_table" "parquet" {
         name = columns.value.name
         type = columns.value.type
       }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      # Every location must be a lake prefix whose bucket locals.tf knows: a new table under
+      # another prefix (say ledger/) would otherwise silently point into the processed bucket.
+      condition     = anytrue([for p in ["processed", "titles", "gold", "quarantine"] : startswith(each.value.location, local.prefixes[p])])
+      error_message = "glue_schema.json table ${each.key} has location ${each.value.location}, outside the processed/netflix/, gold/netflix/ and quarantine/netflix/quarantine/ prefixes."
     }
   }
 }
@@ -147,6 +164,61 @@ resource "aws_glue_catalog_table" "raw" {
 
     dynamic "columns" {
       for_each = local.raw_columns
+      content {
+        name = columns.value.name
+        type = columns.value.type
+      }
+    }
+  }
+}
+
+# The transformer's ledgers (one JSON object per line, one file per processed raw object) as
+# a table: the gold refresh sums them per arrival day into daily_data_quality. They live in
+# the raw bucket next to quarantine; only the scalar fields are columns
+# (sql/ddl/pipeline_ledgers.sql). Unpartitioned: one small file per raw object.
+locals {
+  # sql/ddl/pipeline_ledgers.sql
+  ledger_columns = [
+    { name = "source", type = "string" },
+    { name = "records_in", type = "bigint" },
+    { name = "written", type = "bigint" },
+    { name = "quarantined", type = "bigint" },
+    { name = "duplicates_dropped", type = "bigint" },
+    { name = "digest", type = "string" },
+    { name = "source_etag", type = "string" },
+    { name = "bytes_in", type = "bigint" },
+    { name = "ingest_timestamp", type = "string" },
+  ]
+}
+
+resource "aws_glue_catalog_table" "ledgers" {
+  database_name = aws_glue_catalog_database.lake.name
+  name          = "pipeline_ledgers"
+  table_type    = "EXTERNAL_TABLE"
+  description   = "The transformer's ledgers: one JSON object per processed raw object (records in, written, quarantined, duplicates dropped)."
+
+  parameters = {
+    EXTERNAL       = "TRUE"
+    classification = "json"
+  }
+
+  storage_descriptor {
+    location      = "s3://${local.bucket_names.raw}/${local.prefixes.ledger}"
+    input_format  = "org.apache.hadoop.mapred.TextInputFormat"
+    output_format = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+    compressed    = false
+
+    ser_de_info {
+      name                  = "json"
+      serialization_library = "org.openx.data.jsonserde.JsonSerDe"
+      # A malformed ledger is a bug to see, not a row to skip (as in the DDL).
+      parameters = {
+        "ignore.malformed.json" = "FALSE"
+      }
+    }
+
+    dynamic "columns" {
+      for_each = local.ledger_columns
       content {
         name = columns.value.name
         type = columns.value.type

@@ -133,23 +133,52 @@ locals {
         Resource = [local.glue_arns.catalog, local.glue_arns.database, "${local.glue_arns.tables}/*"]
       },
       {
-        # Silver, titles and gold, and quarantine (dq_rejections_by_reason). Not bronze: no
-        # named query reads raw_netflix_events, and bronze holds PII.
+        # refresh_gold: Athena's INSERT INTO adds the day's partition to the gold table (or
+        # updates it on a re-run). Writes on the gold tables only; every other table stays
+        # read-only (ReadTheCatalog).
+        Sid      = "AddGoldPartitions"
+        Effect   = "Allow"
+        Action   = ["glue:BatchCreatePartition", "glue:CreatePartition", "glue:UpdatePartition"]
+        Resource = concat([local.glue_arns.catalog, local.glue_arns.database], [for t in local.gold_tables : "${local.glue_arns.tables}/${t}"])
+      },
+      {
+        # What the named queries and the gold SQL read: silver, titles, quarantine
+        # (dq_rejections_by_reason, daily_quarantine_reasons) and the ledgers
+        # (daily_data_quality). Not bronze: nothing the query-runner runs reads
+        # raw_netflix_events, and bronze holds PII. Gold is read in RefreshGoldObjects.
         Sid    = "ReadLakeTables"
         Effect = "Allow"
         Action = "s3:GetObject"
         Resource = [
-          "${local.proc_arn}/processed/netflix/*",
-          "${local.proc_arn}/${local.prefixes.gold}*",
-          "${local.raw_arn}/quarantine/netflix/*",
+          "${local.proc_arn}/${local.prefixes.processed}*",
+          "${local.proc_arn}/${local.prefixes.titles}*",
+          "${local.raw_arn}/${local.prefixes.quarantine}*",
+          "${local.raw_arn}/${local.prefixes.ledger}*",
         ]
       },
       {
-        Sid       = "ListLakeTableLocations"
+        Sid       = "ListProcessedTableLocations"
         Effect    = "Allow"
         Action    = "s3:ListBucket"
-        Resource  = [local.proc_arn, local.raw_arn]
-        Condition = { StringLike = { "s3:prefix" = ["processed/netflix/*", "${local.prefixes.gold}*", "quarantine/netflix/*"] } }
+        Resource  = local.proc_arn
+        Condition = { StringLike = { "s3:prefix" = ["${local.prefixes.processed}*", "${local.prefixes.titles}*", "${local.prefixes.gold}*"] } }
+      },
+      {
+        Sid       = "ListRawTableLocations"
+        Effect    = "Allow"
+        Action    = "s3:ListBucket"
+        Resource  = local.raw_arn
+        Condition = { StringLike = { "s3:prefix" = ["${local.prefixes.quarantine}*", "${local.prefixes.ledger}*"] } }
+      },
+      {
+        # refresh_gold deletes gold/netflix/<table>/<col>=<day>/ and Athena's INSERT INTO
+        # (running with this role's credentials) writes the day again, so the role may
+        # replace gold objects, and only those: the one delete permission in the stack.
+        # PutObject also covers multipart uploads; AbortMultipartUpload cleans up a failed one.
+        Sid      = "RefreshGoldObjects"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+        Resource = "${local.proc_arn}/${local.prefixes.gold}*"
       },
       {
         Sid      = "LocateLakeBuckets"

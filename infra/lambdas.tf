@@ -77,6 +77,9 @@ locals {
         ATHENA_OUTPUT_LOCATION = local.athena_output
         QUERY_TIMEOUT_SECONDS  = tostring(var.query_timeout_seconds)
         MAX_RESULT_ROWS        = tostring(var.max_result_rows)
+        # refresh_gold: the bucket of gold/netflix/ (it deletes a day's objects before
+        # Athena's INSERT INTO writes the day again).
+        PROCESSED_BUCKET = local.bucket_names.processed
       }
     }
   }

@@ -62,10 +62,14 @@ locals {
   glue_database = local.glue_schema.database
   parquet_tables = {
     for table in local.glue_schema.tables : table.name => merge(table, {
-      # Quarantine lives with bronze (access-restricted: it keeps PII); the rest in processed.
+      # Quarantine lives with bronze (access-restricted: it keeps PII); silver, titles and
+      # gold (gold/netflix/<table>/) in processed. glue.tf checks every location is one of
+      # these prefixes.
       bucket = startswith(table.location, "quarantine/") ? "raw" : "processed"
     })
   }
+  # The gold tables (gold/netflix/<table>/, written by the query-runner's refresh_gold).
+  gold_tables = sort([for name, t in local.parquet_tables : name if startswith(t.location, local.prefixes.gold)])
   glue_arns = {
     catalog  = "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog"
     database = "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${local.glue_database}"

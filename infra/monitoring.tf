@@ -171,6 +171,29 @@ resource "aws_cloudwatch_metric_alarm" "records_written_zero" {
   ok_actions         = local.alarm_actions
 }
 
+resource "aws_cloudwatch_metric_alarm" "gold_refresh_failed_invocations" {
+  # A failed refresh_gold run is already the query-runner's Errors alarm (and, after the
+  # retries, the on-failure queue). This covers what those cannot see: EventBridge failing to
+  # invoke the function at all (permission removed, function deleted), so gold silently
+  # stops updating. Only while the schedule is on.
+  count = var.gold_refresh_schedule_enabled ? 1 : 0
+
+  alarm_name          = "${var.name_prefix}-gold-refresh-failed-invocations"
+  alarm_description   = "EventBridge could not invoke ${local.function_names["query-runner"]} for the hourly gold refresh (rule ${aws_cloudwatch_event_rule.gold_refresh.name}): gold is not being updated. Check the rule's target and the function's resource policy (aws lambda get-policy)."
+  namespace           = "AWS/Events"
+  metric_name         = "FailedInvocations"
+  dimensions          = { RuleName = aws_cloudwatch_event_rule.gold_refresh.name }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
 # ---------------------------------------------------------------------------------------------
 # Dashboard
 
@@ -266,6 +289,25 @@ locals {
           [{ expression = "SUM(SEARCH('{AWS/Athena,QueryState,QueryType,WorkGroup} MetricName=\"ProcessedBytes\" WorkGroup=\"${local.athena_workgroup}\"', 'Sum', 3600))", label = "Athena ProcessedBytes (workgroup)", id = "athena" }],
         ]
         annotations = { horizontal = [{ label = "per-query cutoff", value = var.athena_bytes_scanned_cutoff }] }
+      }
+    },
+    {
+      type = "metric", x = 0, y = 18, width = 12, height = 6
+      properties = {
+        title  = "Gold refresh (hourly, query-runner)"
+        region = local.region
+        stat   = "Sum"
+        period = 3600
+        view   = "timeSeries"
+        metrics = [
+          ["AWS/Events", "Invocations", "RuleName", aws_cloudwatch_event_rule.gold_refresh.name],
+          ["AWS/Events", "FailedInvocations", "RuleName", aws_cloudwatch_event_rule.gold_refresh.name],
+          ["AWS/Lambda", "Errors", "FunctionName", local.function_names["query-runner"]],
+          # A refresh is 14 INSERT INTO queries in one invocation: watch it against the
+          # function timeout (query_timeout_seconds + 60 s).
+          ["AWS/Lambda", "Duration", "FunctionName", local.function_names["query-runner"], { stat = "Maximum", yAxis = "right" }],
+        ]
+        annotations = { horizontal = [{ label = "function timeout (ms)", value = (var.query_timeout_seconds + 60) * 1000, yAxis = "right" }] }
       }
     },
   ]

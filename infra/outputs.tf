@@ -34,7 +34,7 @@ output "athena_workgroup" {
 }
 
 output "glue_database" {
-  description = "The Glue database holding the four tables."
+  description = "The Glue database: bronze, silver, quarantine, titles, the seven gold tables and pipeline_ledgers."
   value       = aws_glue_catalog_database.lake.name
 }
 

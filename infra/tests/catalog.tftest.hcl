@@ -25,10 +25,15 @@ run "glue_tables_equal_the_written_schemas" {
 
   assert {
     condition = (
-      toset(keys(aws_glue_catalog_table.parquet)) == toset(["processed_netflix_events", "quarantined_netflix_events", "netflix_titles"])
+      toset(keys(aws_glue_catalog_table.parquet)) == toset([
+        "processed_netflix_events", "quarantined_netflix_events", "netflix_titles",
+        "daily_title_engagement", "daily_engagement_by_country_device", "daily_playback_quality",
+        "daily_ttfh_distribution", "daily_event_types", "daily_data_quality", "daily_quarantine_reasons",
+      ])
       && aws_glue_catalog_table.raw.name == "raw_netflix_events"
+      && aws_glue_catalog_table.ledgers.name == "pipeline_ledgers"
     )
-    error_message = "The four tables of DESIGN §4 must exist."
+    error_message = "The four tables of DESIGN §4, the seven gold tables and pipeline_ledgers must exist."
   }
 
   assert {
@@ -80,6 +85,27 @@ run "glue_tables_equal_the_written_schemas" {
       [for m in regexall("(?m)^  (\\w+) (\\w+),?$", file("../sql/ddl/raw_netflix_events.sql")) : { name = m[0], type = m[1] }]
     )
     error_message = "raw_netflix_events columns must match sql/ddl/raw_netflix_events.sql."
+  }
+
+  assert {
+    condition = jsonencode([for c in aws_glue_catalog_table.ledgers.storage_descriptor[0].columns : { name = c.name, type = c.type }]) == jsonencode(
+      [for m in regexall("(?m)^  (\\w+) (\\w+),?$", file("../sql/ddl/pipeline_ledgers.sql")) : { name = m[0], type = m[1] }]
+    )
+    error_message = "pipeline_ledgers columns must match sql/ddl/pipeline_ledgers.sql."
+  }
+
+  assert {
+    condition = (
+      aws_glue_catalog_table.ledgers.storage_descriptor[0].location == "s3://streamlake-raw-123456789012-us-east-1/ledger/netflix/"
+      && aws_glue_catalog_table.ledgers.storage_descriptor[0].ser_de_info[0].serialization_library == "org.openx.data.jsonserde.JsonSerDe"
+      && aws_glue_catalog_table.ledgers.storage_descriptor[0].input_format == "org.apache.hadoop.mapred.TextInputFormat"
+      && aws_glue_catalog_table.ledgers.storage_descriptor[0].compressed == false
+      && length(aws_glue_catalog_table.ledgers.partition_keys) == 0
+      && aws_glue_catalog_table.ledgers.parameters["classification"] == "json"
+      && strcontains(file("../sql/ddl/pipeline_ledgers.sql"), "ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'")
+      && strcontains(file("../sql/ddl/pipeline_ledgers.sql"), "LOCATION 's3://$${raw_bucket}/ledger/netflix/'")
+    )
+    error_message = "pipeline_ledgers is unpartitioned, uncompressed JSON (OpenX SerDe) at ledger/netflix/ in the raw bucket, as its DDL says."
   }
 
   assert {

@@ -72,15 +72,29 @@ run "each_role_allows_only_its_needs" {
         "arn:aws:glue:us-east-1:123456789012:database/netflix-streams-aws",
         "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/*",
       ], "null"],
-      ["ReadLakeTables", ["s3:GetObject"], [
-        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/*",
-        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/*",
-        "arn:aws:s3:::streamlake-raw-123456789012-us-east-1/quarantine/netflix/*",
+      ["AddGoldPartitions", ["glue:BatchCreatePartition", "glue:CreatePartition", "glue:UpdatePartition"], [
+        "arn:aws:glue:us-east-1:123456789012:catalog",
+        "arn:aws:glue:us-east-1:123456789012:database/netflix-streams-aws",
+        "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/daily_data_quality",
+        "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/daily_engagement_by_country_device",
+        "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/daily_event_types",
+        "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/daily_playback_quality",
+        "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/daily_quarantine_reasons",
+        "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/daily_title_engagement",
+        "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/daily_ttfh_distribution",
       ], "null"],
-      ["ListLakeTableLocations", ["s3:ListBucket"], [
-        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1",
-        "arn:aws:s3:::streamlake-raw-123456789012-us-east-1",
-      ], jsonencode({ StringLike = { "s3:prefix" = ["processed/netflix/*", "gold/netflix/*", "quarantine/netflix/*"] } })],
+      ["ReadLakeTables", ["s3:GetObject"], [
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/netflix_titles/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_partitioned/*",
+        "arn:aws:s3:::streamlake-raw-123456789012-us-east-1/ledger/netflix/*",
+        "arn:aws:s3:::streamlake-raw-123456789012-us-east-1/quarantine/netflix/quarantine/*",
+      ], "null"],
+      ["ListProcessedTableLocations", ["s3:ListBucket"], ["arn:aws:s3:::streamlake-processed-123456789012-us-east-1"],
+      jsonencode({ StringLike = { "s3:prefix" = ["processed/netflix/processed_partitioned/*", "processed/netflix/netflix_titles/*", "gold/netflix/*"] } })],
+      ["ListRawTableLocations", ["s3:ListBucket"], ["arn:aws:s3:::streamlake-raw-123456789012-us-east-1"],
+      jsonencode({ StringLike = { "s3:prefix" = ["quarantine/netflix/quarantine/*", "ledger/netflix/*"] } })],
+      ["RefreshGoldObjects", ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+      ["arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/*"], "null"],
       ["LocateLakeBuckets", ["s3:GetBucketLocation"], [
         "arn:aws:s3:::streamlake-athena-results-123456789012-us-east-1",
         "arn:aws:s3:::streamlake-processed-123456789012-us-east-1",
@@ -90,7 +104,7 @@ run "each_role_allows_only_its_needs" {
       ["arn:aws:s3:::streamlake-athena-results-123456789012-us-east-1/results/*"], "null"],
       ["ListQueryResults", ["s3:ListBucket", "s3:ListBucketMultipartUploads"], ["arn:aws:s3:::streamlake-athena-results-123456789012-us-east-1"], "null"],
     ])
-    error_message = "The query-runner may run queries in its workgroup, read the catalog and the lake tables (not bronze), and write results."
+    error_message = "The query-runner may run queries in its workgroup, read the catalog and the lake tables (not bronze), add gold partitions, replace gold objects, and write results."
   }
 
   assert {
@@ -152,9 +166,20 @@ run "no_wildcards_on_data" {
 
   assert {
     condition = alltrue([for p in concat([for r in aws_iam_role_policy.lambda : r.policy], [aws_iam_role_policy.firehose.policy]) :
-      alltrue([for s in jsondecode(p).Statement : s.Effect == "Allow" && alltrue([for a in flatten([s.Action]) : !contains(["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutBucketPolicy", "glue:DeleteTable", "glue:DeletePartition", "iam:PassRole"], a)])])
+      alltrue([for s in jsondecode(p).Statement : s.Effect == "Allow" && alltrue([for a in flatten([s.Action]) : !contains(["s3:DeleteObjectVersion", "s3:PutBucketPolicy", "glue:DeleteTable", "glue:DeletePartition", "glue:BatchDeletePartition", "iam:PassRole"], a)])])
     ])
-    error_message = "No role may delete data, change bucket policies, drop catalog objects or pass roles."
+    error_message = "No role may delete object versions, change bucket policies, drop catalog objects or pass roles."
+  }
+
+  assert {
+    # The one delete in the stack: the gold refresh replaces a day of gold. Versioning keeps
+    # the replaced objects for noncurrent_version_retention_days.
+    condition = jsonencode(flatten([for p in concat([for fn, r in aws_iam_role_policy.lambda : { role = fn, policy = r.policy }], [{ role = "firehose", policy = aws_iam_role_policy.firehose.policy }]) :
+      [for s in jsondecode(p.policy).Statement : "${p.role} ${s.Sid} ${join(",", sort(flatten([s.Resource])))}" if contains(flatten([s.Action]), "s3:DeleteObject")]
+      ])) == jsonencode([
+      "query-runner RefreshGoldObjects arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/*",
+    ])
+    error_message = "Only the query-runner may delete objects, and only under gold/netflix/ (the gold refresh)."
   }
 
   assert {

@@ -80,6 +80,18 @@ run "alarms_default" {
   }
 
   assert {
+    condition = (
+      length(aws_cloudwatch_metric_alarm.gold_refresh_failed_invocations) == 1
+      && aws_cloudwatch_metric_alarm.gold_refresh_failed_invocations[0].namespace == "AWS/Events"
+      && aws_cloudwatch_metric_alarm.gold_refresh_failed_invocations[0].metric_name == "FailedInvocations"
+      && aws_cloudwatch_metric_alarm.gold_refresh_failed_invocations[0].dimensions == tomap({ RuleName = "streamlake-gold-refresh" })
+      && aws_cloudwatch_metric_alarm.gold_refresh_failed_invocations[0].comparison_operator == "GreaterThanThreshold"
+      && aws_cloudwatch_metric_alarm.gold_refresh_failed_invocations[0].threshold == 0
+    )
+    error_message = "With the gold refresh scheduled (the default), EventBridge failing to invoke the query-runner must alarm (its errors are the query-runner Errors alarm)."
+  }
+
+  assert {
     condition     = length(aws_cloudwatch_metric_alarm.records_written_zero) == 0
     error_message = "With the generator schedule off, \"records written fell to zero\" would always fire: it must not exist."
   }
@@ -88,6 +100,7 @@ run "alarms_default" {
     condition = alltrue([for a in concat(
       values(aws_cloudwatch_metric_alarm.lambda),
       [aws_cloudwatch_metric_alarm.on_failure_queue, aws_cloudwatch_metric_alarm.firehose_freshness, aws_cloudwatch_metric_alarm.quarantine_ratio, aws_cloudwatch_metric_alarm.generator_events_failed],
+      aws_cloudwatch_metric_alarm.gold_refresh_failed_invocations,
       ) : a.alarm_actions == toset([aws_sns_topic.alarms.arn]) && a.ok_actions == toset([aws_sns_topic.alarms.arn])
       && a.actions_enabled && a.threshold != null && a.alarm_description != ""
     ])
@@ -110,6 +123,12 @@ run "alarms_follow_variables" {
     quarantine_ratio_threshold           = 0.2
     firehose_freshness_threshold_seconds = 600
     lambda_errors_threshold              = 3
+    gold_refresh_schedule_enabled        = false
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.gold_refresh_failed_invocations) == 0
+    error_message = "With the gold refresh schedule off, its failed-invocations alarm must not exist."
   }
 
   assert {
@@ -191,8 +210,19 @@ run "dashboard_shows_the_pipeline" {
       "Lambda errors and throttles",
       "Freshness: Firehose DeliveryToS3.DataFreshness (s)",
       "Athena bytes scanned",
+      "Gold refresh (hourly, query-runner)",
     ]
-    error_message = "The dashboard shows throughput, quarantine rate, duration, errors, freshness and Athena bytes scanned."
+    error_message = "The dashboard shows throughput, quarantine rate, duration, errors, freshness, Athena bytes scanned and the gold refresh."
+  }
+
+  assert {
+    condition = jsonencode([for m in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets[6].properties.metrics : slice(m, 0, 4)]) == jsonencode([
+      ["AWS/Events", "Invocations", "RuleName", "streamlake-gold-refresh"],
+      ["AWS/Events", "FailedInvocations", "RuleName", "streamlake-gold-refresh"],
+      ["AWS/Lambda", "Errors", "FunctionName", "streamlake-query-runner"],
+      ["AWS/Lambda", "Duration", "FunctionName", "streamlake-query-runner"],
+    ])
+    error_message = "The gold refresh widget charts the rule's invocations and failures and the query-runner's errors and duration."
   }
 
   assert {

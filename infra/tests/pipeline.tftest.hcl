@@ -238,6 +238,7 @@ run "lambdas_match_their_config_contracts" {
       ATHENA_OUTPUT_LOCATION = "s3://streamlake-athena-results-123456789012-us-east-1/results/"
       QUERY_TIMEOUT_SECONDS  = "240"
       MAX_RESULT_ROWS        = "10000"
+      PROCESSED_BUCKET       = "streamlake-processed-123456789012-us-east-1"
     })
     error_message = "Query-runner environment must match its Config::from_env()."
   }
@@ -371,11 +372,12 @@ run "schedules_default" {
 
   assert {
     condition = (
-      aws_cloudwatch_event_rule.gold_refresh.schedule_expression == "rate(1 hour)"
+      aws_cloudwatch_event_rule.gold_refresh.state == "ENABLED"
+      && aws_cloudwatch_event_rule.gold_refresh.schedule_expression == "rate(1 hour)"
       && aws_cloudwatch_event_target.gold_refresh.arn == "arn:aws:lambda:us-east-1:123456789012:function:streamlake-query-runner"
       && jsondecode(aws_cloudwatch_event_target.gold_refresh.input) == { refresh_gold = true }
     )
-    error_message = "The gold refresh runs hourly in the query-runner with {\"refresh_gold\": true}."
+    error_message = "The gold refresh is on by default and runs hourly in the query-runner with {\"refresh_gold\": true}."
   }
 
   assert {
@@ -388,21 +390,21 @@ run "schedules_default" {
   }
 }
 
-run "schedules_switch_on" {
+run "schedules_switch" {
   command = plan
 
   variables {
     generator_schedule_enabled    = true
     generator_schedule_minutes    = 1
-    gold_refresh_schedule_enabled = true
+    gold_refresh_schedule_enabled = false
   }
 
   assert {
     condition = (
       aws_cloudwatch_event_rule.generator.state == "ENABLED"
       && aws_cloudwatch_event_rule.generator.schedule_expression == "rate(1 minute)"
-      && aws_cloudwatch_event_rule.gold_refresh.state == "ENABLED"
+      && aws_cloudwatch_event_rule.gold_refresh.state == "DISABLED"
     )
-    error_message = "The schedule variables must switch the rules on (and rate(1 minute) is singular)."
+    error_message = "The schedule variables must switch the generator rule on and the gold refresh off (and rate(1 minute) is singular)."
   }
 }

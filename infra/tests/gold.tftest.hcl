@@ -1,0 +1,301 @@
+# The gold layer on AWS: the seven gold tables of the gold contract (columns, partition key,
+# location under gold/netflix/ in the processed bucket), the pipeline_ledgers table they are
+# partly built from, and what the query-runner's refresh_gold needs: PROCESSED_BUCKET, the
+# IAM to replace a day of gold and register its partition, and the hourly schedule (on by
+# default). The expected tables are written out here, independently of glue_schema.json, so
+# a change to either the Rust specs or the JSON that drifts from the contract fails.
+
+mock_provider "aws" {
+  source = "./tests/mocks"
+
+  # Distinct ARNs, so wiring the schedule to the wrong function or rule is visible.
+  override_resource {
+    target          = aws_lambda_function.this["generator"]
+    override_during = plan
+    values          = { arn = "arn:aws:lambda:us-east-1:123456789012:function:streamlake-generator" }
+  }
+  override_resource {
+    target          = aws_lambda_function.this["query-runner"]
+    override_during = plan
+    values          = { arn = "arn:aws:lambda:us-east-1:123456789012:function:streamlake-query-runner" }
+  }
+  override_resource {
+    target          = aws_cloudwatch_event_rule.gold_refresh
+    override_during = plan
+    values          = { arn = "arn:aws:events:us-east-1:123456789012:rule/streamlake-gold-refresh" }
+  }
+}
+
+variables {
+  lambda_zips = {
+    generator      = "tests/fixtures/bootstrap.zip"
+    transformer    = "tests/fixtures/bootstrap.zip"
+    registrar      = "tests/fixtures/bootstrap.zip"
+    "query-runner" = "tests/fixtures/bootstrap.zip"
+  }
+}
+
+run "gold_tables_follow_the_contract" {
+  command = plan
+
+  variables {
+    # The gold contract, table by table: columns (name type, in order) and the partition
+    # column (always string, the last output column of the gold query).
+    expected_gold = {
+      daily_title_engagement = {
+        columns   = ["title_id string", "title_name string", "plays bigint", "hours_viewed double", "views double", "unique_profiles bigint"]
+        partition = "event_date"
+      }
+      daily_engagement_by_country_device = {
+        columns   = ["country string", "device_type string", "plays bigint", "sessions bigint", "hours_viewed double"]
+        partition = "event_date"
+      }
+      daily_playback_quality = {
+        columns = [
+          "country string", "device_type string", "sessions bigint", "playing_hours double", "rebuffer_hours double",
+          "rebuffer_ratio double", "error_sessions bigint", "error_sessions_per_1000 double", "ttfh_median_s bigint", "ttfh_p95_s bigint",
+        ]
+        partition = "event_date"
+      }
+      daily_ttfh_distribution = {
+        columns   = ["country string", "device_type string", "ttfh_s bigint", "sessions bigint"]
+        partition = "event_date"
+      }
+      daily_event_types = {
+        columns   = ["event_type string", "events bigint"]
+        partition = "event_date"
+      }
+      daily_data_quality = {
+        columns   = ["raw_objects bigint", "records_in bigint", "written bigint", "quarantined bigint", "duplicates_dropped bigint", "rejection_rate double"]
+        partition = "ingest_date"
+      }
+      daily_quarantine_reasons = {
+        columns   = ["reason_code string", "quarantined bigint"]
+        partition = "ingest_date"
+      }
+    }
+  }
+
+  assert {
+    condition     = alltrue([for name, _ in var.expected_gold : contains(keys(aws_glue_catalog_table.parquet), name)])
+    error_message = "Every gold table of the contract must be a Glue table."
+  }
+
+  assert {
+    condition = alltrue([for name, t in var.expected_gold :
+      [for c in aws_glue_catalog_table.parquet[name].storage_descriptor[0].columns : "${c.name} ${c.type}"] == t.columns
+    ])
+    error_message = "A gold table's columns (names, types, order) differ from the gold contract."
+  }
+
+  assert {
+    condition = alltrue([for name, t in var.expected_gold :
+      jsonencode([for k in aws_glue_catalog_table.parquet[name].partition_keys : { name = k.name, type = k.type }]) == jsonencode([{ name = t.partition, type = "string" }])
+    ])
+    error_message = "Each gold table is partitioned by exactly one string date column (event_date, or ingest_date for the data-quality tables)."
+  }
+
+  assert {
+    condition = alltrue([for name, _ in var.expected_gold :
+      aws_glue_catalog_table.parquet[name].storage_descriptor[0].location == "s3://streamlake-processed-123456789012-us-east-1/gold/netflix/${name}/"
+    ])
+    error_message = "Gold tables live at s3://<processed bucket>/gold/netflix/<table>/."
+  }
+
+  assert {
+    condition = alltrue([for name, _ in var.expected_gold :
+      aws_glue_catalog_table.parquet[name].table_type == "EXTERNAL_TABLE"
+      && aws_glue_catalog_table.parquet[name].parameters["classification"] == "parquet"
+      && aws_glue_catalog_table.parquet[name].parameters["parquet.compression"] == "SNAPPY"
+      && aws_glue_catalog_table.parquet[name].storage_descriptor[0].ser_de_info[0].serialization_library == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+      # Partitions come from the refresh's INSERT INTO, not projection.
+      && !contains(keys(aws_glue_catalog_table.parquet[name].parameters), "projection.enabled")
+    ])
+    error_message = "Gold tables are external Snappy Parquet tables without partition projection."
+  }
+
+  assert {
+    # glue_schema.json lists silver, quarantine and titles, then gold in GOLD_TABLES (refresh) order.
+    condition = [for t in local.glue_schema.tables : t.name] == [
+      "processed_netflix_events", "quarantined_netflix_events", "netflix_titles",
+      "daily_title_engagement", "daily_engagement_by_country_device", "daily_playback_quality",
+      "daily_ttfh_distribution", "daily_event_types", "daily_data_quality", "daily_quarantine_reasons",
+    ]
+    error_message = "glue_schema.json must list the tables in PARQUET_TABLES order (as `streamlake schema --format glue` prints them)."
+  }
+
+  assert {
+    condition     = local.gold_tables == sort(keys(var.expected_gold))
+    error_message = "local.gold_tables (what the gold IAM is scoped to) must be exactly the seven gold tables."
+  }
+
+  assert {
+    # The hand-written Athena DDL says the same location and partition column.
+    condition = alltrue([for name, t in var.expected_gold :
+      strcontains(file("../sql/ddl/${name}.sql"), "PARTITIONED BY (${t.partition} string)")
+      && strcontains(file("../sql/ddl/${name}.sql"), "LOCATION 's3://$${processed_bucket}/gold/netflix/${name}/'")
+    ])
+    error_message = "sql/ddl/<gold table>.sql must partition by the contract's column and point at gold/netflix/<table>/ in the processed bucket."
+  }
+}
+
+run "gold_has_no_projection_even_when_silver_does" {
+  command = plan
+
+  variables {
+    enable_partition_projection = true
+  }
+
+  assert {
+    condition = alltrue([for name in local.gold_tables :
+      !contains(keys(aws_glue_catalog_table.parquet[name].parameters), "projection.enabled")
+    ]) && aws_glue_catalog_table.parquet["processed_netflix_events"].parameters["projection.enabled"] == "true"
+    error_message = "enable_partition_projection projects silver only: gold partitions are registered by the refresh's INSERT INTO."
+  }
+}
+
+run "ledger_table" {
+  command = plan
+
+  assert {
+    condition = (
+      aws_glue_catalog_table.ledgers.name == "pipeline_ledgers"
+      && aws_glue_catalog_table.ledgers.database_name == "netflix-streams-aws"
+      && aws_glue_catalog_table.ledgers.table_type == "EXTERNAL_TABLE"
+      && aws_glue_catalog_table.ledgers.storage_descriptor[0].location == "s3://streamlake-raw-123456789012-us-east-1/ledger/netflix/"
+      && aws_glue_catalog_table.ledgers.storage_descriptor[0].ser_de_info[0].serialization_library == "org.openx.data.jsonserde.JsonSerDe"
+      && length(aws_glue_catalog_table.ledgers.partition_keys) == 0
+    )
+    error_message = "pipeline_ledgers: unpartitioned OpenX JSON at s3://<raw bucket>/ledger/netflix/ (ledgers live in the raw bucket)."
+  }
+
+  assert {
+    condition = [for c in aws_glue_catalog_table.ledgers.storage_descriptor[0].columns : "${c.name} ${c.type}"] == [
+      "source string", "records_in bigint", "written bigint", "quarantined bigint", "duplicates_dropped bigint",
+      "digest string", "source_etag string", "bytes_in bigint", "ingest_timestamp string",
+    ]
+    error_message = "pipeline_ledgers columns must be the contract's (and sql/ddl/pipeline_ledgers.sql's)."
+  }
+}
+
+run "query_runner_can_refresh_gold" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_function.this["query-runner"].environment[0].variables["PROCESSED_BUCKET"] == "streamlake-processed-123456789012-us-east-1"
+    error_message = "refresh_gold needs PROCESSED_BUCKET (where gold/netflix/ lives)."
+  }
+
+  assert {
+    condition = jsonencode([for s in jsondecode(aws_iam_role_policy.lambda["query-runner"].policy).Statement :
+      [sort(flatten([s.Action])), sort(flatten([s.Resource]))] if s.Sid == "RefreshGoldObjects"
+      ]) == jsonencode([[
+        ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+        ["arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/*"],
+    ]])
+    error_message = "The query-runner may read, write and delete gold objects (gold/netflix/ only)."
+  }
+
+  assert {
+    condition = jsonencode([for s in jsondecode(aws_iam_role_policy.lambda["query-runner"].policy).Statement :
+      [sort(flatten([s.Action])), sort(flatten([s.Resource]))] if s.Sid == "AddGoldPartitions"
+      ]) == jsonencode([[
+        ["glue:BatchCreatePartition", "glue:CreatePartition", "glue:UpdatePartition"],
+        concat(
+          ["arn:aws:glue:us-east-1:123456789012:catalog", "arn:aws:glue:us-east-1:123456789012:database/netflix-streams-aws"],
+          [for t in local.gold_tables : "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/${t}"],
+        ),
+    ]])
+    error_message = "Athena's INSERT INTO may add or update partitions of the gold tables only."
+  }
+
+  assert {
+    # Catalog writes: gold tables only; every other table is read-only for the query-runner.
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.lambda["query-runner"].policy).Statement :
+      alltrue([for r in flatten([s.Resource]) :
+        !strcontains(r, ":table/") || contains([for t in local.gold_tables : "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/${t}"], r)
+      ])
+      if anytrue([for a in flatten([s.Action]) : startswith(a, "glue:") && !startswith(a, "glue:Get") && !startswith(a, "glue:BatchGet")])
+    ])
+    error_message = "The query-runner may change the partitions of gold tables only."
+  }
+
+  assert {
+    # S3 writes: gold objects and Athena results, nothing else (not silver, quarantine or ledgers).
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.lambda["query-runner"].policy).Statement :
+      alltrue([for r in flatten([s.Resource]) :
+        contains([
+          "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/*",
+          "arn:aws:s3:::streamlake-athena-results-123456789012-us-east-1/results/*",
+        ], r)
+      ])
+      if anytrue([for a in flatten([s.Action]) : contains(["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], a)])
+    ])
+    error_message = "The query-runner may write only gold objects and Athena results."
+  }
+
+  assert {
+    # The gold SQL reads silver and titles (processed bucket), quarantine and ledgers (raw bucket).
+    condition = alltrue([for r in [
+      "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_partitioned/*",
+      "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/netflix_titles/*",
+      "arn:aws:s3:::streamlake-raw-123456789012-us-east-1/quarantine/netflix/quarantine/*",
+      "arn:aws:s3:::streamlake-raw-123456789012-us-east-1/ledger/netflix/*",
+      ] : anytrue([for s in jsondecode(aws_iam_role_policy.lambda["query-runner"].policy).Statement :
+        contains(flatten([s.Action]), "s3:GetObject") && contains(flatten([s.Resource]), r)
+    ])])
+    error_message = "The query-runner must read silver, titles, quarantine and the ledgers."
+  }
+
+  assert {
+    # Listing is prefix-scoped per bucket, and covers gold (the refresh lists a day before deleting it).
+    condition = jsonencode({ for s in jsondecode(aws_iam_role_policy.lambda["query-runner"].policy).Statement :
+      flatten([s.Resource])[0] => s.Condition.StringLike["s3:prefix"]
+      if contains(flatten([s.Action]), "s3:ListBucket") && try(s.Condition.StringLike["s3:prefix"], null) != null
+      }) == jsonencode({
+      "arn:aws:s3:::streamlake-processed-123456789012-us-east-1" = ["processed/netflix/processed_partitioned/*", "processed/netflix/netflix_titles/*", "gold/netflix/*"]
+      "arn:aws:s3:::streamlake-raw-123456789012-us-east-1"       = ["quarantine/netflix/quarantine/*", "ledger/netflix/*"]
+    })
+    error_message = "The query-runner lists only the table prefixes of the processed and raw buckets."
+  }
+
+  assert {
+    condition = jsonencode([for s in jsondecode(aws_iam_role_policy.lambda["query-runner"].policy).Statement : s.Condition
+      if s.Sid == "EncryptWithLakeKeyViaServices"
+    ]) == jsonencode([{ StringEquals = { "kms:ViaService" = ["s3.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"] } }])
+    error_message = "Gold objects are SSE-KMS with the lake key: the query-runner needs data keys via S3."
+  }
+}
+
+run "gold_refresh_is_scheduled_by_default" {
+  command = plan
+
+  assert {
+    condition = (
+      aws_cloudwatch_event_rule.gold_refresh.state == "ENABLED"
+      && aws_cloudwatch_event_rule.gold_refresh.schedule_expression == "rate(1 hour)"
+      && aws_cloudwatch_event_target.gold_refresh.arn == "arn:aws:lambda:us-east-1:123456789012:function:streamlake-query-runner"
+      && jsondecode(aws_cloudwatch_event_target.gold_refresh.input) == { refresh_gold = true }
+      && aws_lambda_permission.events_invoke["query-runner"].source_arn == "arn:aws:events:us-east-1:123456789012:rule/streamlake-gold-refresh"
+    )
+    error_message = "The hourly gold refresh ({\"refresh_gold\": true} to the query-runner) is on by default."
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.gold_refresh_failed_invocations) == 1 && aws_cloudwatch_metric_alarm.lambda["query-runner-errors"].dimensions == tomap({ FunctionName = "streamlake-query-runner" })
+    error_message = "A failing refresh alarms: the query-runner's Errors alarm, and EventBridge FailedInvocations of the rule."
+  }
+}
+
+run "gold_refresh_can_be_switched_off" {
+  command = plan
+
+  variables {
+    gold_refresh_schedule_enabled = false
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.gold_refresh.state == "DISABLED" && length(aws_cloudwatch_metric_alarm.gold_refresh_failed_invocations) == 0
+    error_message = "gold_refresh_schedule_enabled = false disables the rule (and its failed-invocations alarm)."
+  }
+}
