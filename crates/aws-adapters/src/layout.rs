@@ -178,6 +178,20 @@ impl BlobStore for S3Lake {
     async fn exists(&self, key: &str) -> Result<bool> {
         self.store(key)?.exists(key).await
     }
+
+    async fn delete(&self, keys: &[String]) -> Result<()> {
+        // Grouped by zone, in key order, so each bucket gets batched DeleteObjects calls.
+        let mut by_zone: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for key in keys {
+            by_zone.entry(zone_of(key)).or_default().push(key.clone());
+        }
+        for (_, keys) in by_zone {
+            if let Some(first) = keys.first() {
+                self.store(first)?.delete(&keys).await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,9 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use aws_sdk_s3::primitives::{ByteStream, Length};
-use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::types::{
+    ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier,
+};
 use bytes::Bytes;
 use pipeline_core::ports::{BlobReader, BlobStore, ObjectMeta};
 use pipeline_core::{Error, Result};
@@ -452,6 +454,49 @@ impl BlobStore for S3BlobStore {
             Err(Error::NotFound(_)) => Ok(false),
             Err(error) => Err(error),
         }
+    }
+
+    async fn delete(&self, keys: &[String]) -> Result<()> {
+        // DeleteObjects takes at most 1,000 keys; missing keys are reported as deleted.
+        for chunk in keys.chunks(1_000) {
+            let objects = chunk
+                .iter()
+                .map(|key| ObjectIdentifier::builder().key(self.s3_key(key)).build())
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|error| Error::Invalid(format!("DeleteObjects request: {error}")))?;
+            let delete = Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(|error| Error::Invalid(format!("DeleteObjects request: {error}")))?;
+            let output = self
+                .client
+                .delete_objects()
+                .bucket(&self.config.bucket)
+                .delete(delete)
+                .checksum_algorithm(ChecksumAlgorithm::Crc32)
+                .send()
+                .await
+                .map_err(|error| {
+                    port_error(PORT, &format!("DeleteObjects {}", self.uri(&chunk[0])), &error)
+                })?;
+            if let Some(failed) = output.errors().first() {
+                return Err(Error::Port {
+                    port: PORT,
+                    message: format!(
+                        "DeleteObjects {}: {} keys failed, first {} ({}: {})",
+                        self.uri(&chunk[0]),
+                        output.errors().len(),
+                        failed.key().unwrap_or_default(),
+                        failed.code().unwrap_or_default(),
+                        failed.message().unwrap_or_default()
+                    ),
+                    retryable: true,
+                });
+            }
+            debug!(bucket = %self.config.bucket, keys = chunk.len(), "Deleted objects");
+        }
+        Ok(())
     }
 }
 

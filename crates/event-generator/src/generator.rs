@@ -21,6 +21,7 @@ use crate::catalog::Catalog;
 use crate::config::GeneratorConfig;
 use crate::error::Result;
 use crate::faults::{bad_record, INJECTABLE};
+use crate::gold_truth::{SessionEvent, SessionSubject};
 use crate::ids::{event_id, profile_id, rng_for, session_id, Stream, BAD_SEQ_BASE};
 use crate::population::{Population, COUNTRIES};
 use crate::render::{optional, Casing, CleanEvent, SessionCtx, DRIFT_FIELDS};
@@ -306,6 +307,7 @@ impl Generator {
             });
             let title_index = header.title as usize;
             let mut fault_rng = rng_for(seed, Stream::Faults, header.index);
+            let mut session_events = Vec::with_capacity(timeline.len());
             for (seq, sim) in timeline.iter().enumerate() {
                 let event_ts = sim.ts_ms.div_euclid(1000);
                 let arrival_ts = event_ts + delivery_lag(&mut render_rng);
@@ -330,6 +332,11 @@ impl Generator {
                     }),
                 };
                 self.tally.clean(sim.kind, event_ts, ctx.device, ctx.country, title_index);
+                session_events.push(SessionEvent {
+                    event_ts,
+                    kind: sim.kind,
+                    event_id: event.event_id(),
+                });
                 if event.drift.is_some() {
                     self.tally.schema_drift_records += 1;
                 }
@@ -352,6 +359,13 @@ impl Generator {
                     self.push(arrival_ts, Payload::Bad { data, reason });
                 }
             }
+            let subject = SessionSubject {
+                title: title_index,
+                profile_id: &ctx.profile_id,
+                country: ctx.country,
+                device_type: ctx.device.as_str(),
+            };
+            self.tally.gold.session(subject, &mut session_events);
         }
         if self.to_simulate == 0 || self.next_header >= self.headers.len() {
             self.to_simulate = 0;
@@ -385,13 +399,11 @@ impl Generator {
     }
 
     fn refresh_truth(&mut self) {
-        let title_ids: Vec<String> =
-            self.catalog.titles.iter().map(|title| title.title_id.clone()).collect();
         self.truth = self.tally.to_truth(
             self.config.seed,
             self.config.start_date.format("%Y-%m-%d").to_string(),
             self.config.days,
-            &title_ids,
+            &self.catalog.titles,
         );
     }
 

@@ -34,6 +34,7 @@ pub mod config;
 pub mod error;
 mod faults;
 pub mod generator;
+pub mod gold_truth;
 mod ids;
 mod population;
 mod render;
@@ -45,4 +46,5 @@ pub use error::{Error, Result};
 pub use generator::{
     Batch, Generator, Record, MAX_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_BATCH_SPAN_SECS, MAX_LAG_SECS,
 };
+pub use gold_truth::GoldTruth;
 pub use truth::GroundTruth;

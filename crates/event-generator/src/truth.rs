@@ -3,12 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use event_model::{DeviceType, EventType, ReasonCode};
+use event_model::{DeviceType, EventType, ReasonCode, Title};
 use serde::{Deserialize, Serialize};
+
+use crate::gold_truth::{GoldTally, GoldTruth};
 
 /// Exact expected counts for one generator run. Maps are `BTreeMap`s so the JSON is
 /// deterministic; they hold only non-zero counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GroundTruth {
     /// The run's seed.
     pub seed: u64,
@@ -43,6 +45,9 @@ pub struct GroundTruth {
     /// Clean events carrying a field outside the contract (schema drift), counted once per
     /// distinct event (duplicates not included).
     pub schema_drift_records: u64,
+    /// The expected gold tables computed from silver (`sql/gold/`), by the watch-time
+    /// definition of `docs/data_model.md`.
+    pub gold: GoldTruth,
 }
 
 impl GroundTruth {
@@ -75,6 +80,7 @@ pub(crate) struct Tally {
     pub(crate) quarantined: BTreeMap<ReasonCode, u64>,
     pub(crate) rejected_before_send: BTreeMap<ReasonCode, u64>,
     pub(crate) schema_drift_records: u64,
+    pub(crate) gold: GoldTally,
 }
 
 impl Tally {
@@ -120,7 +126,7 @@ impl Tally {
         seed: u64,
         start_date: String,
         days: u32,
-        title_ids: &[String],
+        titles: &[Title],
     ) -> GroundTruth {
         let named = |map: &BTreeMap<ReasonCode, u64>| {
             map.iter().map(|(code, count)| (code.as_str().to_owned(), *count)).collect()
@@ -152,11 +158,15 @@ impl Tally {
             devices: nonzero(&mut DeviceType::ALL.iter().map(|d| d.as_str()).zip(self.devices)),
             countries: nonzero(&mut self.countries.iter().map(|(code, count)| (*code, *count))),
             title_plays: nonzero(
-                &mut title_ids.iter().map(String::as_str).zip(self.title_plays.iter().copied()),
+                &mut titles
+                    .iter()
+                    .map(|title| title.title_id.as_str())
+                    .zip(self.title_plays.iter().copied()),
             ),
             quarantined: named(&self.quarantined),
             rejected_before_send: named(&self.rejected_before_send),
             schema_drift_records: self.schema_drift_records,
+            gold: self.gold.to_truth(titles),
         }
     }
 }
@@ -172,7 +182,15 @@ mod tests {
         tally.clean(EventType::Heartbeat, 86_400 * 4, DeviceType::Mobile, "BR", 1);
         tally.bad(ReasonCode::TooOld);
         tally.bad(ReasonCode::OversizedRecord);
-        let truth = tally.to_truth(7, "1970-01-04".into(), 2, &["tt1".into(), "tt2".into()]);
+        let title = |id: &str| Title {
+            title_id: id.into(),
+            title_name: id.to_uppercase(),
+            genre: "Drama".into(),
+            content_type: event_model::ContentType::Movie,
+            runtime_minutes: 100,
+            release_year: 2001,
+        };
+        let truth = tally.to_truth(7, "1970-01-04".into(), 2, &[title("tt1"), title("tt2")]);
         assert_eq!(truth.records_sent, 3);
         assert_eq!(truth.expected_quarantined_total(), 1);
         assert_eq!(truth.rows_per_date.get("1970-01-04"), Some(&1));

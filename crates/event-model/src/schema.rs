@@ -164,10 +164,10 @@ pub const DAILY_TITLE_ENGAGEMENT: TableSpec = TableSpec {
     name: "daily_title_engagement",
     columns: &[
         col("title_id", ColumnType::String, false),
-        col("title_name", ColumnType::String, false),
+        col("title_name", ColumnType::String, true),
         col("plays", ColumnType::Bigint, false),
         col("hours_viewed", ColumnType::Double, false),
-        col("views", ColumnType::Double, false),
+        col("views", ColumnType::Double, true),
         col("unique_profiles", ColumnType::Bigint, false),
     ],
     partition_keys: &["event_date"],
@@ -199,7 +199,7 @@ pub const DAILY_PLAYBACK_QUALITY: TableSpec = TableSpec {
         col("rebuffer_hours", ColumnType::Double, false),
         col("rebuffer_ratio", ColumnType::Double, true),
         col("error_sessions", ColumnType::Bigint, false),
-        col("error_sessions_per_1000", ColumnType::Double, false),
+        col("error_sessions_per_1000", ColumnType::Double, true),
         col("ttfh_median_s", ColumnType::Bigint, true),
         col("ttfh_p95_s", ColumnType::Bigint, true),
     ],
@@ -333,6 +333,38 @@ mod tests {
         assert_eq!(PROCESSED_EVENTS.table_schema().fields().len(), 16);
         // No PII column ever reaches silver.
         assert!(!glue.iter().any(|(name, _)| *name == "client_ip" || *name == "email"));
+    }
+
+    /// `docs/data_model.md` documents every column of every table, in order, with its type
+    /// and nullability.
+    #[test]
+    fn docs_data_model_lists_every_table_column() {
+        let doc = include_str!("../../../docs/data_model.md");
+        for spec in PARQUET_TABLES.iter().copied().chain([&LEDGERS]) {
+            let heading = format!("### `{}`", spec.name);
+            let section = doc
+                .split_once(&heading)
+                .unwrap_or_else(|| panic!("docs/data_model.md has no {heading}"))
+                .1;
+            let section = section.split("\n### ").next().unwrap();
+            let documented: Vec<(String, String, bool)> = section
+                .lines()
+                .filter(|line| line.starts_with("| ") && !line.starts_with("| column"))
+                .map(|line| {
+                    let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                    (cells[1].to_owned(), cells[2].to_owned(), cells[3] == "yes")
+                })
+                .collect();
+            let expected: Vec<(String, String, bool)> = spec
+                .columns
+                .iter()
+                .map(|c| (c.name.to_owned(), c.column_type.glue_type().to_owned(), c.nullable))
+                .collect();
+            assert_eq!(documented, expected, "docs/data_model.md, {}", spec.name);
+            for key in spec.partition_keys {
+                assert!(section.contains(key), "{} documents its partition key {key}", spec.name);
+            }
+        }
     }
 
     #[test]

@@ -161,6 +161,23 @@ impl LocalCatalog {
     }
 }
 
+impl LocalCatalog {
+    /// Removes the partitions `values` (single-key tables) of `table`. Returns how many
+    /// existed.
+    pub fn remove_partitions(&self, table: &str, values: &[String]) -> Result<usize> {
+        if values.is_empty() {
+            return Ok(0);
+        }
+        self.update(|document| {
+            let entry = document
+                .tables
+                .get_mut(table)
+                .ok_or_else(|| Error::NotFound(format!("table {DATABASE}.{table}")))?;
+            Ok(values.iter().filter(|value| entry.partitions.remove(value.as_str()).is_some()).count())
+        })
+    }
+}
+
 #[async_trait]
 impl PartitionCatalog for LocalCatalog {
     async fn add_partitions(&self, partitions: &[PartitionSpec]) -> Result<usize> {

@@ -18,7 +18,10 @@ use datafusion::datasource::listing::{
 };
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{col, lit, SessionConfig, SessionContext};
-use event_model::schema::{TableSpec, PROCESSED_EVENTS, QUARANTINED_EVENTS, TITLES};
+use datafusion::datasource::file_format::json::JsonFormat;
+use event_model::schema::{
+    TableSpec, GOLD_TABLES, LEDGERS, PROCESSED_EVENTS, QUARANTINED_EVENTS, TITLES,
+};
 use pipeline_core::ports::{QueryEngine, QueryResult, ResultColumn};
 use serde_json::{Number, Value};
 
@@ -51,11 +54,29 @@ impl LocalQueryEngine {
         );
         let ctx = SessionContext::new_with_config(config);
         let document = LocalCatalog::new(&lake_root).load()?;
-        for spec in [&PROCESSED_EVENTS, &QUARANTINED_EVENTS] {
+        for spec in [&PROCESSED_EVENTS, &QUARANTINED_EVENTS].into_iter().chain(GOLD_TABLES) {
             register_partitioned(&ctx, &lake_root, spec, &document).await?;
         }
         register_titles(&ctx, &lake_root).await?;
+        register_ledgers(&ctx, &lake_root).await?;
         Ok(Self { ctx, lake_root })
+    }
+
+    /// Replaces `processed_netflix_events` by the rows of the silver days in
+    /// `[from, to]` (inclusive `YYYY-MM-DD`), held in memory. Queries that scan silver several
+    /// times (the gold refresh's window functions) then read thousands of small Parquet files
+    /// once instead of once per scan.
+    pub async fn pin_silver_days(&self, from: &str, to: &str) -> Result<usize> {
+        let frame = self.ctx.table(PROCESSED_EVENTS.name).await?.filter(
+            col("event_date").between(lit(from.to_owned()), lit(to.to_owned())),
+        )?;
+        let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+        let batches = frame.collect().await?;
+        let rows = batches.iter().map(RecordBatch::num_rows).sum();
+        let table = MemTable::try_new(schema, vec![batches])?;
+        self.ctx.deregister_table(PROCESSED_EVENTS.name)?;
+        self.ctx.register_table(PROCESSED_EVENTS.name, Arc::new(table))?;
+        Ok(rows)
     }
 
     /// The DataFusion session, for callers that want DataFrames.
@@ -137,6 +158,28 @@ async fn register_titles(ctx: &SessionContext, lake_root: &Path) -> Result<()> {
         .with_listing_options(options)
         .with_schema(TITLES.file_schema());
     ctx.register_table(TITLES.name, Arc::new(ListingTable::try_new(config)?))?;
+    Ok(())
+}
+
+/// `pipeline_ledgers`: the ledger zone read as NDJSON (one ledger per line and file), with the
+/// scalar fields of [`LEDGERS`] as columns, as Athena's JSON SerDe reads it.
+async fn register_ledgers(ctx: &SessionContext, lake_root: &Path) -> Result<()> {
+    let location = lake_root.join(LEDGERS.location);
+    let has_file = std::fs::read_dir(&location)
+        .map(|entries| {
+            entries.flatten().any(|entry| entry.file_name().to_string_lossy().ends_with(".json"))
+        })
+        .unwrap_or(false);
+    if !has_file {
+        let empty = MemTable::try_new(LEDGERS.file_schema(), vec![vec![]])?;
+        ctx.register_table(LEDGERS.name, Arc::new(empty))?;
+        return Ok(());
+    }
+    let options = ListingOptions::new(Arc::new(JsonFormat::default())).with_file_extension(".json");
+    let config = ListingTableConfig::new(directory_url(&location)?)
+        .with_listing_options(options)
+        .with_schema(LEDGERS.file_schema());
+    ctx.register_table(LEDGERS.name, Arc::new(ListingTable::try_new(config)?))?;
     Ok(())
 }
 

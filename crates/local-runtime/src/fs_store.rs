@@ -213,6 +213,23 @@ impl BlobStore for LocalBlobStore {
     async fn exists(&self, key: &str) -> Result<bool> {
         Ok(self.path_of(key)?.is_file())
     }
+
+    async fn delete(&self, keys: &[String]) -> Result<()> {
+        for key in keys {
+            let path = self.path_of(key)?;
+            match fs::remove_file(&path) {
+                Ok(()) => {
+                    // Like S3, a "directory" exists only while it holds objects.
+                    if let Some(directory) = path.parent() {
+                        let _ = fs::remove_dir(directory);
+                    }
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => return Err(Error::io(format!("deleting {}", path.display()), error)),
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

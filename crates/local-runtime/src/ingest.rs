@@ -2,6 +2,9 @@
 //! Lambdas. Every raw object without a ledger is transformed (in parallel, one per core),
 //! its outputs published, and every partition named by any ledger registered in the catalog.
 //!
+//! The gold tables are then refreshed for the days the new objects touched
+//! ([`GoldPlan::for_ledgers`]).
+//!
 //! Re-running is a no-op that rewrites nothing: processed objects are recognised by their
 //! ledger (keyed by the digest of key + content hash), and the catalog is only rewritten when
 //! a partition is new.
@@ -17,6 +20,7 @@ use pipeline_core::{Ledger, TransformConfig};
 use tracing::{info, warn};
 
 use crate::error::{Error, Result};
+use crate::gold::{GoldPlan, GoldReport};
 use crate::lake::Lake;
 
 /// What an ingest run did.
@@ -30,6 +34,8 @@ pub struct IngestReport {
     pub failed: Vec<(String, String)>,
     /// Partitions newly registered in the catalog.
     pub partitions_added: usize,
+    /// The gold refresh of the days the processed objects touched.
+    pub gold: GoldReport,
 }
 
 /// Progress callbacks for long runs (the CLI draws a bar).
@@ -158,8 +164,9 @@ pub async fn ingest(
     let keys = pending.into_iter().map(|meta| meta.key).collect();
     let (processed, failed) = transform_keys(lake, keys, config, progress).await?;
     let partitions_added = register_partitions(lake).await?;
-    info!(processed = processed.len(), failed = failed.len(), partitions_added, "Ingest finished");
-    Ok(IngestReport { processed, already_processed, failed, partitions_added })
+    let gold = crate::gold::refresh_gold(lake, &GoldPlan::for_ledgers(&processed)).await?;
+    info!(processed = processed.len(), failed = failed.len(), partitions_added, gold_rows = gold.rows(), "Ingest finished");
+    Ok(IngestReport { processed, already_processed, failed, partitions_added, gold })
 }
 
 #[cfg(test)]

@@ -10,12 +10,14 @@
 //! | S3 notification → transformer / registrar Lambdas | [`ingest`] |
 //! | Glue Data Catalog | [`catalog::LocalCatalog`] (`lake/catalog/netflix-streams-aws.json`) |
 //! | Athena | [`engine::LocalQueryEngine`] (DataFusion, registered partitions only) |
+//! | query-runner `refresh_gold` (Athena `INSERT INTO`) | [`gold`] |
 
 pub mod catalog;
 pub mod engine;
 pub mod error;
 pub mod firehose;
 pub mod fs_store;
+pub mod gold;
 pub mod ingest;
 pub mod lake;
 pub mod titles;
@@ -25,5 +27,6 @@ pub use engine::LocalQueryEngine;
 pub use error::{Error, Result};
 pub use firehose::{FirehoseConfig, LocalFirehose};
 pub use fs_store::LocalBlobStore;
+pub use gold::{refresh_gold, GoldPlan, GoldReport};
 pub use ingest::{ingest, IngestProgress, IngestReport};
 pub use lake::Lake;

@@ -12,12 +12,14 @@
 //! - [`memory`]: in-memory blob store and catalog (the fakes handler tests run against);
 //! - [`metrics`]: CloudWatch EMF lines;
 //! - [`queries`]: the named queries and Athena DDL of `sql/`, embedded;
+//! - [`gold`]: the gold aggregate queries of `sql/gold/` and the date ranges they refresh;
 //! - [`titles`]: the title dimension as Parquet;
 //! - [`ports`]: blob store, delivery stream, partition catalog and query engine traits.
 
 pub mod decode;
 pub mod encode;
 pub mod error;
+pub mod gold;
 pub mod keys;
 pub mod ledger;
 pub mod memory;

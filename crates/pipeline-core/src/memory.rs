@@ -116,6 +116,14 @@ impl BlobStore for MemoryBlobStore {
     async fn exists(&self, key: &str) -> Result<bool> {
         Ok(self.objects.lock().map_err(|_| poisoned("objects"))?.contains_key(key))
     }
+
+    async fn delete(&self, keys: &[String]) -> Result<()> {
+        let mut objects = self.objects.lock().map_err(|_| poisoned("objects"))?;
+        for key in keys {
+            objects.remove(key);
+        }
+        Ok(())
+    }
 }
 
 /// A partition catalog in memory: tables must be declared first, like Glue tables.

@@ -45,6 +45,9 @@ pub trait BlobStore: Send + Sync {
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>>;
     /// Whether an object exists.
     async fn exists(&self, key: &str) -> Result<bool>;
+    /// Deletes objects; keys that do not exist are not an error (S3 `DeleteObjects`
+    /// semantics). Used by the gold refresh to clear a day before rewriting it.
+    async fn delete(&self, keys: &[String]) -> Result<()>;
 }
 
 /// One failed entry of a PutRecordBatch call.

@@ -21,13 +21,15 @@ macro_rules! named {
 }
 
 /// Every named query, in the order the demo prints them.
-pub const NAMED_QUERIES: [NamedQuery; 6] = [
+pub const NAMED_QUERIES: [NamedQuery; 8] = [
     named!("rows_per_date"),
     named!("event_type_distribution"),
     named!("top_titles"),
     named!("events_by_country"),
     named!("events_by_device"),
     named!("dq_rejections_by_reason"),
+    named!("top_titles_by_views"),
+    named!("playback_quality_by_device"),
 ];
 
 impl NamedQuery {
@@ -50,8 +52,14 @@ pub fn named_query(name: &str) -> Option<&'static NamedQuery> {
 /// The number of `?` parameter placeholders in `sql`, ignoring string literals, quoted
 /// identifiers and comments: what Athena will bind execution parameters to.
 pub fn placeholder_count(sql: &str) -> usize {
+    placeholder_offsets(sql).len()
+}
+
+/// The byte offsets of the `?` parameter placeholders in `sql`, in order, ignoring string
+/// literals, quoted identifiers and comments.
+pub fn placeholder_offsets(sql: &str) -> Vec<usize> {
     let bytes = sql.as_bytes();
-    let mut count = 0;
+    let mut offsets = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -81,12 +89,12 @@ pub fn placeholder_count(sql: &str) -> usize {
                 }
                 i += 1;
             }
-            b'?' => count += 1,
+            b'?' => offsets.push(i),
             _ => {}
         }
         i += 1;
     }
-    count
+    offsets
 }
 
 /// The Athena DDL files, by table name.
@@ -115,6 +123,7 @@ mod tests {
         assert_eq!(placeholder_count("SELECT * FROM t WHERE d >= ? AND d < ?"), 2);
         assert_eq!(placeholder_count("SELECT '?', \"a?\" FROM t -- ?\nWHERE x = ? /* ? */"), 1);
         assert_eq!(placeholder_count("SELECT 'it''s ?' WHERE y = ?"), 1);
+        assert_eq!(placeholder_offsets("a = ? AND '?' = ?"), vec![4, 16]);
         for query in NAMED_QUERIES {
             assert_eq!(placeholder_count(query.sql), 0, "{} takes no parameters", query.name);
         }

@@ -6,9 +6,12 @@
 //! ```text
 //! streamlake demo                      # generate → Firehose → transform → catalog → queries
 //! streamlake generate --events 100000  # synthetic plays into lake/raw through the local Firehose
-//! streamlake ingest                    # transform every new raw object, register partitions
+//! streamlake ingest                    # transform every new raw object, register partitions,
+//!                                      # refresh gold for the days it touched
+//! streamlake gold [--from D --to D]    # rebuild the gold tables (sql/gold/) on DataFusion
 //! streamlake transform --input F.gz    # one object, exactly as the transformer Lambda would
 //! streamlake query --named top_titles  # Athena SQL on DataFusion
+//! streamlake serve --port 8080         # the dashboard on http://127.0.0.1:8080/
 //! streamlake status                    # what the lake holds, and whether every ledger balances
 //! streamlake bench transform --input F # events/s, MB/s and peak RSS
 //! streamlake schema --format glue      # Glue columns of the Parquet tables, as JSON
@@ -30,6 +33,7 @@ mod commands;
 mod output;
 mod pacing;
 mod progress;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,10 +60,15 @@ enum Command {
     Generate(commands::generate::GenerateArgs),
     /// Transform raw objects (anywhere on disk) exactly as the transformer Lambda would.
     Transform(commands::transform::TransformArgs),
-    /// Transform every unprocessed raw object and register its partitions.
+    /// Transform every unprocessed raw object, register its partitions and refresh the gold
+    /// tables of the days it touched.
     Ingest(commands::ingest::IngestArgs),
+    /// Refresh the gold tables (sql/gold/) for every day, or --from/--to.
+    Gold(commands::gold::GoldArgs),
     /// Run SQL (Athena/Trino dialect) on the local engine, or on Athena (--athena).
     Query(commands::query::QueryArgs),
+    /// Serve the dashboard (charts over the gold tables, pipeline health) on 127.0.0.1.
+    Serve(serve::ServeArgs),
     /// Summarise the lake: objects, ledgers, partitions, rows.
     Status(commands::status::StatusArgs),
     /// Benchmarks.
@@ -104,8 +113,10 @@ fn main() -> ExitCode {
             Command::Generate(args) => commands::generate::run(args).await,
             Command::Transform(args) => commands::transform::run(args).await,
             Command::Ingest(args) => commands::ingest::run(args).await,
+            Command::Gold(args) => commands::gold::run(args).await,
             Command::Query(args) => commands::query::run(args).await,
             Command::Status(args) => commands::status::run(args).await,
+            Command::Serve(args) => serve::run(args).await,
             Command::Bench(args) => commands::bench::run(args).await,
             Command::Schema(args) => commands::schema::run(args),
         }

@@ -24,6 +24,7 @@ use pipeline_core::keys::{firehose_arrival_ts, firehose_object_key};
 use pipeline_core::ledger::Ledger;
 use pipeline_core::ports::{BlobStore, PartitionCatalog};
 use pipeline_core::transform::TransformConfig;
+use lambda_query_runner::handler::Response;
 use serde_json::{json, Value};
 
 const RAW_BUCKET: &str = "streamlake-raw";
@@ -370,10 +371,14 @@ async fn query_runner_returns_athena_rows_and_bytes_scanned() {
         engine: Arc::new(AthenaEngine::new(athena_client(&sdk), athena)),
         max_result_rows: 2,
         metrics: metrics.clone(),
+        gold_store: None,
     };
     let request = serde_json::from_value(json!({"query": "rows_per_date"})).unwrap();
-    let response =
-        lambda_query_runner::handler::handle(invocation(request, "q-1"), &deps).await.unwrap();
+    let Response::Query(response) =
+        lambda_query_runner::handler::handle(invocation(request, "q-1"), &deps).await.unwrap()
+    else {
+        panic!("a query response")
+    };
     assert_eq!(response.row_count, 3);
     assert!(response.truncated);
     assert_eq!(
@@ -382,4 +387,79 @@ async fn query_runner_returns_athena_rows_and_bytes_scanned() {
     );
     assert_eq!(response.columns[1].type_name, "bigint");
     assert!(metrics.total(names::BYTES_SCANNED).is_some());
+}
+
+/// The gold refresh over moto: each refreshed day is cleared from the processed bucket, then
+/// every gold table gets an `INSERT INTO` with the day range as Athena execution parameters.
+#[tokio::test]
+async fn query_runner_refreshes_gold_with_inserts_after_clearing_the_days() {
+    let Some(moto) = Moto::start() else { return };
+    let sdk = moto.sdk_config().await;
+    let s3 = s3_client(&sdk);
+    s3.create_bucket().bucket(PROCESSED_BUCKET).send().await.unwrap();
+    let stale = "gold/netflix/daily_title_engagement/event_date=2026-01-02/20260102_old.parquet";
+    let kept = "gold/netflix/daily_title_engagement/event_date=2025-12-31/20251231_kept.parquet";
+    for key in [stale, kept] {
+        s3.put_object()
+            .bucket(PROCESSED_BUCKET)
+            .key(key)
+            .body(bytes::Bytes::from_static(b"PAR1").into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut athena = AthenaConfig::new("primary");
+    athena.output_location = Some("s3://athena-results/".into());
+    let client = athena_client(&sdk);
+    let store = aws_adapters::S3BlobStore::new(
+        s3.clone(),
+        aws_adapters::s3::S3Config::new(PROCESSED_BUCKET, ""),
+    )
+    .unwrap();
+    let deps = lambda_query_runner::handler::Deps {
+        engine: Arc::new(AthenaEngine::new(client.clone(), athena)),
+        max_result_rows: 10,
+        metrics: Arc::new(RecordingSink::default()),
+        gold_store: Some(Arc::new(store)),
+    };
+    let request = serde_json::from_value(
+        json!({"refresh_gold": true, "from": "2026-01-01", "to": "2026-01-02"}),
+    )
+    .unwrap();
+    let Response::Gold(response) =
+        lambda_query_runner::handler::handle(invocation(request, "g-1"), &deps).await.unwrap()
+    else {
+        panic!("a gold response")
+    };
+    assert_eq!(response.tables.len(), 7);
+    assert_eq!(response.tables[0].deleted_objects, 1);
+    let listed = s3.list_objects_v2().bucket(PROCESSED_BUCKET).prefix("gold/").send().await.unwrap();
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, [kept], "only the refreshed days are cleared");
+
+    // What moto's Athena received: one INSERT per gold table, with the range bound.
+    let ids = client.list_query_executions().work_group("primary").send().await.unwrap();
+    let mut inserts = BTreeMap::new();
+    for id in ids.query_execution_ids() {
+        let execution = client.get_query_execution().query_execution_id(id).send().await.unwrap();
+        let execution = execution.query_execution().unwrap();
+        let sql = execution.query().unwrap_or_default().to_owned();
+        let table = sql
+            .strip_prefix("INSERT INTO \"")
+            .and_then(|rest| rest.split_once('"'))
+            .map(|(table, _)| table.to_owned())
+            .unwrap_or_else(|| panic!("not an insert: {sql}"));
+        inserts.insert(table, execution.execution_parameters().to_vec());
+    }
+    let tables: Vec<&str> = pipeline_core::gold::GOLD_QUERIES.iter().map(|q| q.table.name).collect();
+    assert_eq!(inserts.keys().map(String::as_str).collect::<Vec<_>>(), {
+        let mut sorted = tables.clone();
+        sorted.sort_unstable();
+        sorted
+    });
+    assert_eq!(
+        inserts["daily_title_engagement"],
+        ["'2025-12-31'", "'2026-01-03'", "'2026-01-01'", "'2026-01-02'"]
+    );
+    assert_eq!(inserts["daily_data_quality"], ["'2026-01-01'", "'2026-01-02'"]);
 }

@@ -7,6 +7,7 @@
 //! | `ATHENA_OUTPUT_LOCATION` | unset | `s3://…` results location, when the workgroup does not enforce one |
 //! | `QUERY_TIMEOUT_SECONDS` | `240` | stop the query after this long; keep it under the function timeout |
 //! | `MAX_RESULT_ROWS` | `10000` | rows returned inline (a Lambda response is at most 6 MB) |
+//! | `PROCESSED_BUCKET` | unset | the bucket holding gold (`gold/netflix/…`), cleared day by day by `refresh_gold` |
 
 use std::time::Duration;
 
@@ -20,6 +21,8 @@ pub struct Config {
     pub athena: AthenaConfig,
     /// Rows returned inline; the rest are counted and flagged as truncated.
     pub max_result_rows: usize,
+    /// The processed bucket (gold), for `refresh_gold`.
+    pub processed_bucket: Option<String>,
 }
 
 impl Config {
@@ -48,7 +51,8 @@ impl Config {
         }
         athena.timeout = Duration::from_secs(timeout);
         let max_result_rows = env.parsed("MAX_RESULT_ROWS", 10_000_usize)?;
-        Ok(Self { athena, max_result_rows })
+        let processed_bucket = env.optional("PROCESSED_BUCKET");
+        Ok(Self { athena, max_result_rows, processed_bucket })
     }
 }
 

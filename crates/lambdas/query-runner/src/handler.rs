@@ -1,4 +1,7 @@
-//! `handle(event, &Deps)`: one named query on Athena, rows back as JSON.
+//! `handle(event, &Deps)`: one named query on Athena, rows back as JSON; or the gold refresh
+//! (`{"refresh_gold": true, "from"?, "to"?}`): every table of `sql/gold/` rebuilt for the
+//! given days (default yesterday and today, UTC) with `INSERT INTO`, after clearing those days
+//! from the processed bucket ([`pipeline_core::gold::refresh_by_insert`]).
 //!
 //! The SQL comes only from the embedded `sql/queries/` files: a caller names a query, it
 //! never sends SQL, so the function's IAM permissions cannot be turned into arbitrary
@@ -8,8 +11,11 @@
 
 use std::sync::Arc;
 
-use aws_adapters::config::{athena_client, load_sdk_config};
+use aws_adapters::config::{athena_client, load_sdk_config, s3_client};
+use aws_adapters::s3::{S3BlobStore, S3Config};
 use aws_adapters::AthenaEngine;
+use pipeline_core::gold::{refresh_by_insert, DateRange, InsertRefresh};
+use pipeline_core::ports::BlobStore;
 use lambda_runtime::LambdaEvent;
 use lambda_support::metrics::names;
 use lambda_support::{LambdaError, MetricSink, Result, StdoutEmf};
@@ -32,17 +38,29 @@ pub struct Deps {
     pub max_result_rows: usize,
     /// Where metrics go.
     pub metrics: Arc<dyn MetricSink>,
+    /// The processed bucket, where gold lives (`None` without `PROCESSED_BUCKET`: the gold
+    /// refresh then fails clearly).
+    pub gold_store: Option<Arc<dyn BlobStore>>,
 }
 
 impl Deps {
     /// The production wiring: Athena through the default credential chain, EMF on stdout.
-    pub async fn from_aws(config: Config) -> Self {
+    pub async fn from_aws(config: Config) -> Result<Self> {
         let sdk = load_sdk_config().await;
-        Self {
+        let gold_store = match &config.processed_bucket {
+            Some(bucket) => {
+                let store = S3BlobStore::new(s3_client(&sdk), S3Config::new(bucket.clone(), ""))
+                    .map_err(|error| LambdaError::Config(format!("PROCESSED_BUCKET: {error}")))?;
+                Some(Arc::new(store) as Arc<dyn BlobStore>)
+            }
+            None => None,
+        };
+        Ok(Self {
             engine: Arc::new(AthenaEngine::new(athena_client(&sdk), config.athena)),
             max_result_rows: config.max_result_rows,
             metrics: Arc::new(StdoutEmf),
-        }
+            gold_store,
+        })
     }
 }
 
@@ -59,6 +77,40 @@ pub struct QueryRequest {
     /// Refresh the gold tables instead of running a query.
     #[serde(default)]
     pub refresh_gold: bool,
+    /// With `refresh_gold`: the first day to refresh (`YYYY-MM-DD`, default yesterday UTC).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// With `refresh_gold`: the last day to refresh (inclusive, default today UTC).
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+/// The longest range one gold refresh accepts: a backfill of more is split by the caller.
+pub const MAX_REFRESH_DAYS: i64 = 31;
+
+/// What a gold refresh did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GoldRefreshResponse {
+    /// Always true: tells the two response shapes apart.
+    pub refresh_gold: bool,
+    /// First day refreshed.
+    pub from: String,
+    /// Last day refreshed.
+    pub to: String,
+    /// Per table, in refresh order.
+    pub tables: Vec<InsertRefresh>,
+    /// Bytes Athena scanned in all.
+    pub bytes_scanned: u64,
+}
+
+/// The invocation's result: a query's rows, or what a gold refresh did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    /// A named query.
+    Query(QueryResponse),
+    /// A gold refresh.
+    Gold(GoldRefreshResponse),
 }
 
 /// The invocation's result.
@@ -80,17 +132,38 @@ pub struct QueryResponse {
     pub engine_ms: Option<u64>,
 }
 
+/// The days a refresh covers: `from`..`to`, defaulting to yesterday and today (UTC) of `now`.
+pub fn refresh_range(request: &QueryRequest, now: chrono::NaiveDate) -> Result<DateRange> {
+    let day = |text: &Option<String>, default: chrono::NaiveDate| match text {
+        Some(text) => pipeline_core::gold::parse_day(text)
+            .map_err(|error| LambdaError::Payload(error.to_string())),
+        None => Ok(default),
+    };
+    let to = day(&request.to, now)?;
+    let from = day(&request.from, to.pred_opt().unwrap_or(to))?;
+    let range = DateRange::new(from, to).map_err(|error| LambdaError::Payload(error.to_string()))?;
+    let days = (range.to - range.from).num_days() + 1;
+    if days > MAX_REFRESH_DAYS {
+        return Err(LambdaError::Payload(format!(
+            "refresh_gold covers at most {MAX_REFRESH_DAYS} days per invocation, {days} asked: split the backfill"
+        )));
+    }
+    Ok(range)
+}
+
 /// Handles one invocation.
-pub async fn handle(event: LambdaEvent<QueryRequest>, deps: &Deps) -> Result<QueryResponse> {
+pub async fn handle(event: LambdaEvent<QueryRequest>, deps: &Deps) -> Result<Response> {
     let request = event.payload;
+    if !request.refresh_gold && (request.from.is_some() || request.to.is_some()) {
+        return Err(LambdaError::Payload("from and to go with refresh_gold".into()));
+    }
     let name = match (&request.query, request.refresh_gold) {
         (Some(_), true) => {
             return Err(LambdaError::Payload("give either query or refresh_gold, not both".into()))
         }
         (None, true) => {
-            return Err(LambdaError::fatal(
-                "refresh_gold: the gold layer (sql/gold/) is not part of this build yet",
-            ))
+            let range = refresh_range(&request, chrono::Utc::now().date_naive())?;
+            return refresh(range, deps).await.map(Response::Gold);
         }
         (None, false) => {
             return Err(LambdaError::Payload(format!(
@@ -124,7 +197,7 @@ pub async fn handle(event: LambdaEvent<QueryRequest>, deps: &Deps) -> Result<Que
     let bytes_scanned = result.bytes_scanned.unwrap_or(0);
     info!(query = %name, rows = row_count, bytes_scanned, engine_ms = result.engine_ms, "Ran query");
     deps.metrics.emit(FUNCTION, &[Metric::bytes(names::BYTES_SCANNED, bytes_scanned)]);
-    Ok(QueryResponse {
+    Ok(Response::Query(QueryResponse {
         query: name.clone(),
         columns: result.columns,
         rows,
@@ -132,6 +205,23 @@ pub async fn handle(event: LambdaEvent<QueryRequest>, deps: &Deps) -> Result<Que
         truncated,
         bytes_scanned: result.bytes_scanned,
         engine_ms: result.engine_ms,
+    }))
+}
+
+async fn refresh(range: DateRange, deps: &Deps) -> Result<GoldRefreshResponse> {
+    let store = deps.gold_store.as_ref().ok_or_else(|| {
+        LambdaError::Config("refresh_gold needs PROCESSED_BUCKET (where gold lives)".into())
+    })?;
+    let tables = refresh_by_insert(store.as_ref(), deps.engine.as_ref(), &range).await?;
+    let bytes_scanned = tables.iter().filter_map(|table| table.bytes_scanned).sum();
+    info!(from = %range.from, to = %range.to, tables = tables.len(), bytes_scanned, "Refreshed gold");
+    deps.metrics.emit(FUNCTION, &[Metric::bytes(names::BYTES_SCANNED, bytes_scanned)]);
+    Ok(GoldRefreshResponse {
+        refresh_gold: true,
+        from: range.from.to_string(),
+        to: range.to.to_string(),
+        tables,
+        bytes_scanned,
     })
 }
 
@@ -183,8 +273,12 @@ mod tests {
     fn setup(rows: usize, max_rows: usize) -> (Deps, Arc<FakeEngine>, Arc<RecordingSink>) {
         let engine = Arc::new(FakeEngine { rows, seen: Mutex::default() });
         let metrics = Arc::new(RecordingSink::default());
-        let deps =
-            Deps { engine: engine.clone(), max_result_rows: max_rows, metrics: metrics.clone() };
+        let deps = Deps {
+            engine: engine.clone(),
+            max_result_rows: max_rows,
+            metrics: metrics.clone(),
+            gold_store: None,
+        };
         (deps, engine, metrics)
     }
 
@@ -197,8 +291,11 @@ mod tests {
     #[tokio::test]
     async fn runs_the_embedded_sql_with_the_request_id_as_idempotency_key() {
         let (deps, engine, metrics) = setup(3, 10);
-        let response =
-            handle(invocation(json!({"query": "top_titles"}), "req-1"), &deps).await.unwrap();
+        let Response::Query(response) =
+            handle(invocation(json!({"query": "top_titles"}), "req-1"), &deps).await.unwrap()
+        else {
+            panic!("a query response")
+        };
         assert_eq!(response.row_count, 3);
         assert!(!response.truncated);
         assert_eq!(response.bytes_scanned, Some(4_096));
@@ -217,8 +314,11 @@ mod tests {
     #[tokio::test]
     async fn large_results_are_truncated_and_say_so() {
         let (deps, _, _) = setup(25, 10);
-        let response =
-            handle(invocation(json!({"query": "rows_per_date"}), "r"), &deps).await.unwrap();
+        let Response::Query(response) =
+            handle(invocation(json!({"query": "rows_per_date"}), "r"), &deps).await.unwrap()
+        else {
+            panic!("a query response")
+        };
         assert_eq!((response.rows.len(), response.row_count, response.truncated), (10, 25, true));
     }
 
@@ -230,7 +330,11 @@ mod tests {
             (json!({"query": "top_titles", "params": ["'x'"]}), "takes 0 parameters, 1 given"),
             (json!({}), "expected {\"query\": NAME}"),
             (json!({"query": "top_titles", "refresh_gold": true}), "not both"),
-            (json!({"refresh_gold": true}), "gold layer"),
+            (json!({"refresh_gold": true}), "PROCESSED_BUCKET"),
+            (json!({"query": "top_titles", "from": "2026-01-01"}), "go with refresh_gold"),
+            (json!({"refresh_gold": true, "from": "2026-01-05", "to": "2026-01-01"}), "ends before"),
+            (json!({"refresh_gold": true, "from": "2025-01-01", "to": "2026-01-01"}), "at most 31"),
+            (json!({"refresh_gold": true, "to": "yesterday"}), "YYYY-MM-DD"),
         ] {
             let error = handle(invocation(payload.clone(), "r"), &deps).await.unwrap_err();
             assert!(!error.is_retryable(), "{payload}");
@@ -238,5 +342,40 @@ mod tests {
         }
         assert!(engine.seen.lock().unwrap().is_empty());
         assert!(serde_json::from_value::<QueryRequest>(json!({"sql": "DROP TABLE t"})).is_err());
+    }
+
+    #[tokio::test]
+    async fn refresh_gold_clears_the_days_and_inserts_every_gold_table() {
+        let (mut deps, engine, metrics) = setup(0, 10);
+        let store = Arc::new(pipeline_core::memory::MemoryBlobStore::new(0));
+        let stale = "gold/netflix/daily_event_types/event_date=2026-01-02/old.parquet";
+        store.put(stale, bytes::Bytes::from_static(b"x")).await.unwrap();
+        deps.gold_store = Some(store.clone());
+        let payload = json!({"refresh_gold": true, "from": "2026-01-01", "to": "2026-01-02"});
+        let Response::Gold(response) = handle(invocation(payload, "r"), &deps).await.unwrap() else {
+            panic!("a gold response")
+        };
+        assert_eq!((response.from.as_str(), response.to.as_str()), ("2026-01-01", "2026-01-02"));
+        assert_eq!(response.tables.len(), pipeline_core::gold::GOLD_QUERIES.len());
+        assert_eq!(response.bytes_scanned, 4_096 * 7);
+        assert!(!store.exists(stale).await.unwrap());
+        let seen = engine.seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 7);
+        assert!(seen.iter().all(|(sql, _, key)| sql.starts_with("INSERT INTO \"") && key.is_none()));
+        assert_eq!(metrics.total(names::BYTES_SCANNED), Some(4_096.0 * 7.0));
+        let body = serde_json::to_value(Response::Gold(response)).unwrap();
+        assert_eq!(body["refresh_gold"], true);
+        assert_eq!(body["tables"][4]["table"], "daily_event_types");
+        assert_eq!(body["tables"][4]["deleted_objects"], 1);
+    }
+
+    #[test]
+    fn the_default_refresh_is_yesterday_and_today() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let request = QueryRequest { refresh_gold: true, ..QueryRequest::default() };
+        let range = refresh_range(&request, today).unwrap();
+        assert_eq!((range.from.to_string(), range.to.to_string()), ("2026-02-28".into(), "2026-03-01".into()));
+        let request = QueryRequest { to: Some("2026-01-10".into()), ..request };
+        assert_eq!(refresh_range(&request, today).unwrap().from.to_string(), "2026-01-09");
     }
 }

@@ -8,6 +8,6 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 async fn main() -> Result<(), Error> {
     lambda_support::init_tracing();
     let config = Config::from_env()?;
-    let deps = Deps::from_aws(config).await;
+    let deps = Deps::from_aws(config).await?;
     run(service_fn(|event: LambdaEvent<QueryRequest>| handle(event, &deps))).await
 }

@@ -1,4 +1,9 @@
-//! `streamlake bench`: honest throughput and memory numbers for the transformer.
+//! `streamlake bench`: honest throughput and memory numbers for the transformer, and the
+//! dashboard's response times.
+//!
+//! `bench serve --lake DIR` starts the dashboard server in this process on a free loopback
+//! port and requests every JSON endpoint over real HTTP, one request at a time (one warm-up,
+//! then `--iterations` timed requests each), reporting the median, p95 and max per endpoint.
 //!
 //! `bench transform --input FILE` runs the real transform on the same input several times,
 //! in this one process, staging outputs in a temporary directory, and reports the median
@@ -38,6 +43,18 @@ pub enum BenchTarget {
         #[arg(long, default_value_t = 5)]
         iterations: usize,
     },
+    /// Request every dashboard JSON endpoint repeatedly over HTTP.
+    Serve {
+        /// Lake directory (ingested, with gold).
+        #[arg(long, default_value_os_t = crate::default_lake())]
+        lake: PathBuf,
+        /// Timed requests per endpoint (after one warm-up).
+        #[arg(long, default_value_t = 20)]
+        iterations: usize,
+        /// Query string added to every request (for example `from=2026-01-01&to=2026-01-07`).
+        #[arg(long, default_value = "")]
+        query: String,
+    },
 }
 
 /// The timeliness window of the benchmark (100 years either side of arrival).
@@ -55,7 +72,62 @@ pub fn peak_rss_bytes() -> Option<u64> {
 pub async fn run(args: BenchArgs) -> Result<ExitCode> {
     match args.target {
         BenchTarget::Transform { input, iterations } => bench_transform(input, iterations.max(1)),
+        BenchTarget::Serve { lake, iterations, query } => {
+            bench_serve(lake, iterations.max(1), &query).await
+        }
     }
+}
+
+/// One HTTP/1.1 GET over a fresh connection: (status, body bytes).
+async fn http_get(address: std::net::SocketAddr, path: &str) -> Result<(u16, usize)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    let text = String::from_utf8_lossy(&response);
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or(0, |(_, body)| body.len());
+    Ok((status, body))
+}
+
+async fn bench_serve(lake: PathBuf, iterations: usize, query: &str) -> Result<ExitCode> {
+    use crate::serve::{bind, router, AppState, AsOf, ENDPOINTS};
+    let started = Instant::now();
+    let state = std::sync::Arc::new(AppState::load(&lake, AsOf::Now, Default::default())?);
+    let loaded = started.elapsed().as_secs_f64();
+    let (listener, address) = bind(0).await?;
+    let server = tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    println!(
+        "serve benchmark: lake {} (server start, ledger index included: {loaded:.2} s); {iterations} sequential requests per endpoint after one warm-up",
+        lake.display()
+    );
+    println!("  {:<24} {:>10} {:>10} {:>10} {:>10}", "endpoint", "median ms", "p95 ms", "max ms", "bytes");
+    let mut worst: f64 = 0.0;
+    for endpoint in ENDPOINTS {
+        let path = if query.is_empty() { endpoint.to_owned() } else { format!("{endpoint}?{query}") };
+        let (status, _) = http_get(address, &path).await?;
+        anyhow::ensure!(status == 200, "{path} answered HTTP {status}");
+        let mut timings = Vec::with_capacity(iterations);
+        let mut bytes = 0;
+        for _ in 0..iterations {
+            let start = Instant::now();
+            let (status, body) = http_get(address, &path).await?;
+            timings.push(start.elapsed().as_secs_f64() * 1000.0);
+            anyhow::ensure!(status == 200, "{path} answered HTTP {status}");
+            bytes = body;
+        }
+        timings.sort_by(f64::total_cmp);
+        let median = timings[timings.len() / 2];
+        let p95 = timings[(timings.len() * 95).div_ceil(100).saturating_sub(1)];
+        let max = timings[timings.len() - 1];
+        worst = worst.max(max);
+        println!("  {endpoint:<24} {median:>10.1} {p95:>10.1} {max:>10.1} {bytes:>10}");
+    }
+    println!("  slowest single request: {worst:.1} ms");
+    server.abort();
+    Ok(ExitCode::SUCCESS)
 }
 
 fn bench_transform(input: PathBuf, iterations: usize) -> Result<ExitCode> {

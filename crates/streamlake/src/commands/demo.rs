@@ -56,7 +56,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
         anyhow::bail!("{} raw objects failed to process", report.failed.len());
     }
     let engine = LocalQueryEngine::open(lake.root()).await?;
-    println!("3. Named queries from sql/queries/ on DataFusion (the same SQL runs on Athena):");
+    println!("3. Named queries from sql/queries/ on DataFusion, over silver and gold (the same SQL runs on Athena):");
     for query in NAMED_QUERIES {
         let result = engine.query(query.sql).await?;
         println!();
@@ -69,5 +69,6 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
         started.elapsed().as_secs_f64(),
         shown.display()
     );
+    println!("     or the dashboard: streamlake serve --lake {} --as-of latest-arrival", shown.display());
     Ok(ExitCode::SUCCESS)
 }

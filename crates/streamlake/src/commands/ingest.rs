@@ -52,6 +52,15 @@ pub fn summarise(report: &IngestReport, seconds: f64) {
         report.partitions_added,
         if balanced { "all balance" } else { "DO NOT BALANCE" },
     );
+    if report.gold.rows() > 0 {
+        let partitions: usize = report.gold.tables.iter().map(|t| t.partitions_written).sum();
+        println!(
+            "   Gold refreshed for the days touched: {} rows in {} partitions of {} tables",
+            report.gold.rows(),
+            partitions,
+            report.gold.tables.len()
+        );
+    }
     for (key, error) in &report.failed {
         eprintln!("failed: {key}: {error}");
     }

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod demo;
 pub mod generate;
+pub mod gold;
 pub mod ingest;
 pub mod query;
 pub mod schema;

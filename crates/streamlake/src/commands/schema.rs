@@ -34,6 +34,7 @@ pub fn glue_type(data_type: &DataType) -> Result<&'static str> {
         DataType::Utf8 | DataType::LargeUtf8 => "string",
         DataType::Int64 => "bigint",
         DataType::Int32 => "int",
+        DataType::Float64 => "double",
         DataType::Timestamp(TimeUnit::Millisecond, _) => "timestamp",
         other => bail!("no Glue type mapping for the Arrow type {other}"),
     })
@@ -90,6 +91,7 @@ mod tests {
         assert!(types.contains(&("event_timestamp".into(), "timestamp".into())));
         assert!(types.contains(&("bitrate_kbps".into(), "int".into())));
         assert!(types.contains(&("event_ts".into(), "bigint".into())));
-        assert!(glue_type(&DataType::Float64).is_err());
+        assert_eq!(glue_type(&DataType::Float64).unwrap(), "double");
+        assert!(glue_type(&DataType::Float32).is_err());
     }
 }

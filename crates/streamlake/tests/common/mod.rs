@@ -45,15 +45,18 @@ pub fn streamlake_ok(args: &[&str]) -> String {
 
 /// Runs a named query with `--format json` and returns its rows as objects.
 pub fn named_rows(lake: &Path, name: &str) -> Vec<serde_json::Map<String, Value>> {
-    let stdout = streamlake_ok(&[
-        "query",
-        "--lake",
-        lake.to_str().unwrap(),
-        "--format",
-        "json",
-        "--named",
-        name,
-    ]);
+    json_rows(&["--named", name], lake)
+}
+
+/// Runs SQL with `--format json` and returns its rows as objects.
+pub fn query_rows(lake: &Path, sql: &str) -> Vec<serde_json::Map<String, Value>> {
+    json_rows(&[sql], lake)
+}
+
+fn json_rows(query: &[&str], lake: &Path) -> Vec<serde_json::Map<String, Value>> {
+    let mut args = vec!["query", "--lake", lake.to_str().unwrap(), "--format", "json"];
+    args.extend_from_slice(query);
+    let stdout = streamlake_ok(&args);
     stdout
         .lines()
         .filter(|line| !line.trim().is_empty())

@@ -171,6 +171,9 @@ impl BlobStore for FlakyStore {
     async fn exists(&self, key: &str) -> pipeline_core::Result<bool> {
         self.inner.exists(key).await
     }
+    async fn delete(&self, keys: &[String]) -> pipeline_core::Result<()> {
+        self.inner.delete(keys).await
+    }
 }
 
 #[tokio::test]

@@ -1,0 +1,369 @@
+//! The local gold refresh: the queries of `sql/gold/` on DataFusion, written as one
+//! deterministic Snappy Parquet file per table and day
+//! (`gold/netflix/<table>/<key>=<day>/part-00000.snappy.parquet`) and registered in the local
+//! catalog, the way the query-runner's `INSERT INTO` fills the Glue tables on Athena.
+//!
+//! A refresh covers whole days: every day of a refreshed range is rewritten, or removed (file
+//! and catalog partition) when the query returns no rows for it. Refreshing the same lake twice
+//! gives byte-identical files: the query output is ordered, and no wall-clock time is written.
+//!
+//! Silver is read in chunks of [`CHUNK_DAYS`] days (plus one day either side, see
+//! [`DateRange::read_window`]) pinned in memory, so memory grows with the chunk, not the lake.
+
+use std::collections::BTreeSet;
+use std::fs;
+
+use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow::compute::{cast, concat_batches, filter_record_batch};
+use arrow::compute::kernels::cmp::eq;
+use arrow::datatypes::SchemaRef;
+use bytes::Bytes;
+use chrono::NaiveDate;
+use event_model::schema::{TableSpec, PROCESSED_EVENTS, QUARANTINED_EVENTS};
+use parquet::arrow::ArrowWriter;
+use pipeline_core::encode::writer_properties;
+use pipeline_core::gold::{parse_day, DateRange, GoldQuery, GoldSource, GOLD_QUERIES};
+use pipeline_core::{BlobStore, Ledger, PartitionCatalog, PartitionSpec};
+use tracing::info;
+
+use crate::error::{Error, Result};
+use crate::{Lake, LocalQueryEngine};
+
+/// Silver days refreshed per pass.
+pub const CHUNK_DAYS: u64 = 7;
+
+/// The file name of a gold partition's only file.
+pub const GOLD_FILE: &str = "part-00000.snappy.parquet";
+
+/// The days a refresh covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GoldPlan {
+    /// Silver-based tables: days of `event_date`.
+    pub silver: BTreeSet<NaiveDate>,
+    /// Ledger- and quarantine-based tables: days of `ingest_date`.
+    pub arrivals: BTreeSet<NaiveDate>,
+}
+
+impl GoldPlan {
+    /// Whether there is nothing to refresh.
+    pub fn is_empty(&self) -> bool {
+        self.silver.is_empty() && self.arrivals.is_empty()
+    }
+
+    /// The days that `ledgers` (newly processed raw objects) can change: every day they wrote
+    /// silver rows to and the day before it (whose sessions and last intervals may continue
+    /// into it), and their arrival days.
+    pub fn for_ledgers(ledgers: &[Ledger]) -> Self {
+        let mut plan = Self::default();
+        for ledger in ledgers {
+            for output in &ledger.outputs {
+                if let Ok(day) = parse_day(&output.event_date) {
+                    plan.silver.insert(day);
+                    if let Some(before) = day.pred_opt() {
+                        plan.silver.insert(before);
+                    }
+                }
+            }
+            if let Some(day) = ledger.ingest_timestamp.get(..10).and_then(|d| parse_day(d).ok()) {
+                plan.arrivals.insert(day);
+            }
+        }
+        plan
+    }
+
+    /// Every day of `range`, for both kinds of table.
+    pub fn for_range(range: DateRange) -> Self {
+        let days: BTreeSet<NaiveDate> = range.days().collect();
+        Self { silver: days.clone(), arrivals: days }
+    }
+}
+
+/// What a refresh did to one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoldTableReport {
+    /// Table name.
+    pub table: &'static str,
+    /// Partitions (days) written.
+    pub partitions_written: usize,
+    /// Partitions removed because the refreshed day has no rows any more.
+    pub partitions_removed: usize,
+    /// Rows written.
+    pub rows: usize,
+}
+
+/// What a refresh did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GoldReport {
+    /// Per table, in [`GOLD_QUERIES`] order.
+    pub tables: Vec<GoldTableReport>,
+}
+
+impl GoldReport {
+    /// Rows written over every table.
+    pub fn rows(&self) -> usize {
+        self.tables.iter().map(|table| table.rows).sum()
+    }
+}
+
+/// The plan that rebuilds every gold table: every day silver, the quarantine table or a ledger
+/// has, and every day a gold table still holds (so stale days are removed).
+pub async fn plan_everything(lake: &Lake) -> Result<GoldPlan> {
+    let document = lake.catalog().load()?;
+    let days_of = |table: &str| -> BTreeSet<NaiveDate> {
+        document
+            .tables
+            .get(table)
+            .map(|table| table.partitions.keys().filter_map(|v| parse_day(v).ok()).collect())
+            .unwrap_or_default()
+    };
+    let mut plan = GoldPlan {
+        silver: days_of(PROCESSED_EVENTS.name),
+        arrivals: days_of(QUARANTINED_EVENTS.name),
+    };
+    for query in &GOLD_QUERIES {
+        let days = days_of(query.table.name);
+        match query.source {
+            GoldSource::Silver => plan.silver.extend(days),
+            GoldSource::Arrivals => plan.arrivals.extend(days),
+        }
+    }
+    let engine = LocalQueryEngine::open(lake.root()).await?;
+    let (_, batches) = engine
+        .query_batches(
+            "SELECT DISTINCT substr(ingest_timestamp, 1, 10) AS day FROM pipeline_ledgers",
+        )
+        .await?;
+    for batch in &batches {
+        let column = string_column(batch, 0)?;
+        for row in 0..column.len() {
+            if let Ok(day) = parse_day(column.value(row)) {
+                plan.arrivals.insert(day);
+            }
+        }
+    }
+    Ok(plan)
+}
+
+/// Consecutive runs of days.
+fn runs(days: &BTreeSet<NaiveDate>) -> Vec<DateRange> {
+    let mut ranges: Vec<DateRange> = Vec::new();
+    for day in days {
+        match ranges.last_mut() {
+            Some(range) if range.to.succ_opt() == Some(*day) => range.to = *day,
+            _ => ranges.push(DateRange::day(*day)),
+        }
+    }
+    ranges
+}
+
+/// Refreshes the gold tables for the days of `plan`.
+pub async fn refresh_gold(lake: &Lake, plan: &GoldPlan) -> Result<GoldReport> {
+    let mut report = GoldReport {
+        tables: GOLD_QUERIES
+            .iter()
+            .map(|query| GoldTableReport {
+                table: query.table.name,
+                partitions_written: 0,
+                partitions_removed: 0,
+                rows: 0,
+            })
+            .collect(),
+    };
+    let silver_chunks: Vec<DateRange> =
+        runs(&plan.silver).iter().flat_map(|run| run.chunks(CHUNK_DAYS)).collect();
+    for chunk in silver_chunks {
+        let engine = LocalQueryEngine::open(lake.root()).await?;
+        let read = chunk.read_window();
+        let pinned = engine.pin_silver_days(&day_text(read.from), &day_text(read.to)).await?;
+        info!(from = %chunk.from, to = %chunk.to, silver_rows = pinned, "Refreshing gold");
+        for (query, table_report) in GOLD_QUERIES.iter().zip(report.tables.iter_mut()) {
+            if query.source == GoldSource::Silver {
+                refresh_query(lake, &engine, query, &chunk, table_report).await?;
+            }
+        }
+    }
+    let arrival_runs = runs(&plan.arrivals);
+    if !arrival_runs.is_empty() {
+        let engine = LocalQueryEngine::open(lake.root()).await?;
+        for range in arrival_runs {
+            for (query, table_report) in GOLD_QUERIES.iter().zip(report.tables.iter_mut()) {
+                if query.source == GoldSource::Arrivals {
+                    refresh_query(lake, &engine, query, &range, table_report).await?;
+                }
+            }
+        }
+    }
+    for table in &report.tables {
+        info!(
+            table = table.table,
+            partitions = table.partitions_written,
+            removed = table.partitions_removed,
+            rows = table.rows,
+            "Refreshed gold table"
+        );
+    }
+    Ok(report)
+}
+
+fn day_text(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+fn string_column(batch: &RecordBatch, index: usize) -> Result<&StringArray> {
+    batch
+        .column(index)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| Error::Query(format!("column {index} is not a string column")))
+}
+
+/// Runs one gold query for `range` and rewrites each of its days.
+async fn refresh_query(
+    lake: &Lake,
+    engine: &LocalQueryEngine,
+    query: &GoldQuery,
+    range: &DateRange,
+    report: &mut GoldTableReport,
+) -> Result<()> {
+    let spec = query.table;
+    let sql = query.bound_sql(range)?;
+    let (schema, batches) = engine.query_batches(&sql).await?;
+    let output = concat_batches(&schema, &batches)?;
+    let expected = spec.columns.len() + 1;
+    if output.num_columns() != expected
+        || schema.field(expected - 1).name() != query.partition_key()
+    {
+        return Err(Error::Query(format!(
+            "{}: the query must return the {} columns of the table then {}, got {:?}",
+            spec.name,
+            spec.columns.len(),
+            query.partition_key(),
+            schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>()
+        )));
+    }
+    let partition_column = cast(output.column(expected - 1), &arrow::datatypes::DataType::Utf8)?;
+    let store = lake.store();
+    let mut added = Vec::new();
+    let mut removed = Vec::new();
+    for day in range.days() {
+        let value = day_text(day);
+        let mask = eq(&partition_column, &StringArray::new_scalar(value.clone()))?;
+        let rows = filter_record_batch(&output, &mask)?;
+        let key = format!("{}{GOLD_FILE}", query.partition_prefix(day));
+        if rows.num_rows() == 0 {
+            let path = store.path_of(&key)?;
+            match fs::remove_file(&path) {
+                Ok(()) => {
+                    if let Some(directory) = path.parent() {
+                        let _ = fs::remove_dir(directory);
+                    }
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    return Err(Error::Core(pipeline_core::Error::io(
+                        format!("removing {}", path.display()),
+                        error,
+                    )))
+                }
+            }
+            removed.push(value);
+            continue;
+        }
+        let file = table_batch(spec, &rows)?;
+        store.put(&key, Bytes::from(parquet_bytes(spec.file_schema(), &file)?)).await?;
+        report.partitions_written += 1;
+        report.rows += file.num_rows();
+        added.push(PartitionSpec {
+            table: spec.name.to_owned(),
+            values: vec![value.clone()],
+            location: query.partition_prefix(day),
+        });
+    }
+    lake.catalog().add_partitions(&added).await?;
+    report.partitions_removed += lake.catalog().remove_partitions(spec.name, &removed)?;
+    Ok(())
+}
+
+/// The data columns of `rows`, cast to the table's types, refusing nulls where the table has
+/// none.
+fn table_batch(spec: &TableSpec, rows: &RecordBatch) -> Result<RecordBatch> {
+    let schema = spec.file_schema();
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(spec.columns.len());
+    for (index, field) in schema.fields().iter().enumerate() {
+        let column = cast(rows.column(index), field.data_type())?;
+        if !field.is_nullable() && column.null_count() > 0 {
+            return Err(Error::Query(format!(
+                "{}.{}: the query returned {} nulls in a non-nullable column",
+                spec.name,
+                field.name(),
+                column.null_count()
+            )));
+        }
+        columns.push(column);
+    }
+    Ok(RecordBatch::try_new(schema, columns)?)
+}
+
+fn parquet_bytes(schema: SchemaRef, batch: &RecordBatch) -> Result<Vec<u8>> {
+    let mut buffer = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut buffer, schema, Some(writer_properties(1 << 20)))
+        .map_err(|error| Error::Query(format!("Parquet writer: {error}")))?;
+    writer.write(batch).map_err(|error| Error::Query(format!("writing Parquet: {error}")))?;
+    writer.close().map_err(|error| Error::Query(format!("closing Parquet: {error}")))?;
+    Ok(buffer)
+}
+
+/// Rebuilds every gold table from the whole lake.
+pub async fn refresh_everything(lake: &Lake) -> Result<GoldReport> {
+    let plan = plan_everything(lake).await?;
+    refresh_gold(lake, &plan).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        parse_day(text).unwrap()
+    }
+
+    #[test]
+    fn runs_split_at_gaps() {
+        let days: BTreeSet<NaiveDate> =
+            ["2026-01-01", "2026-01-02", "2026-01-04"].into_iter().map(day).collect();
+        assert_eq!(
+            runs(&days),
+            [
+                DateRange::parse("2026-01-01", "2026-01-02").unwrap(),
+                DateRange::day(day("2026-01-04"))
+            ]
+        );
+        assert!(runs(&BTreeSet::new()).is_empty());
+    }
+
+    #[test]
+    fn new_ledgers_refresh_their_days_and_the_day_before() {
+        let ledger = Ledger {
+            source: "raw/x.gz".into(),
+            records_in: 2,
+            written: 2,
+            quarantined: 0,
+            duplicates_dropped: 0,
+            outputs: vec![pipeline_core::LedgerOutput {
+                key: "k".into(),
+                event_date: "2026-01-03".into(),
+                rows: 2,
+            }],
+            quarantine_outputs: vec![],
+            quarantined_by_reason: Default::default(),
+            schema_drift: Default::default(),
+            digest: "d".into(),
+            source_etag: "e".into(),
+            bytes_in: 10,
+            ingest_timestamp: "2026-01-05T00:00:01Z".into(),
+        };
+        let plan = GoldPlan::for_ledgers(&[ledger]);
+        assert_eq!(plan.silver, [day("2026-01-02"), day("2026-01-03")].into_iter().collect());
+        assert_eq!(plan.arrivals, [day("2026-01-05")].into_iter().collect());
+    }
+}

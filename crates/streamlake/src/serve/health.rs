@@ -1,0 +1,517 @@
+//! The pipeline health panel: the operator checklist of `docs/runbook_failures.md`, evaluated
+//! on the lake.
+//!
+//! | check | green when |
+//! |---|---|
+//! | `raw_arrivals` | the newest raw object arrived at most `max_raw_age` before "now" |
+//! | `transform_backlog` | every raw object has a ledger |
+//! | `processed_fresh` | the newest silver partition is at most one day older than the newest arrival |
+//! | `ledgers_balance` | every ledger balances (and is readable) |
+//! | `quarantine_rate` | quarantined / records in, over the last 24 h of arrivals, is under the threshold |
+//! | `queries_latest_date` | gold (what the queries read) reaches the newest silver partition |
+//!
+//! Ledgers are indexed once and re-read only when a file is new or changed (by size and
+//! modification time), so the check stays cheap on a lake of 10M events.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use event_model::schema::{DAILY_EVENT_TYPES, PROCESSED_EVENTS};
+use local_runtime::catalog::CatalogDocument;
+use pipeline_core::keys::{firehose_arrival_ts, rfc3339, LEDGER_PREFIX, RAW_PREFIX};
+use pipeline_core::Ledger;
+use serde::Serialize;
+
+/// Thresholds of the checks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// The oldest the newest raw object may be, in seconds.
+    pub max_raw_age_s: i64,
+    /// The highest acceptable quarantine rate (the `quarantine_ratio` alarm's default).
+    pub max_quarantine_rate: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self { max_raw_age_s: 3_600, max_quarantine_rate: 0.05 }
+    }
+}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    /// Stable id.
+    pub id: &'static str,
+    /// What is checked.
+    pub label: &'static str,
+    /// Green or red.
+    pub ok: bool,
+    /// The number, for humans.
+    pub value: String,
+    /// One sentence of context.
+    pub detail: String,
+}
+
+/// The whole panel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Health {
+    /// Every check is green.
+    pub ok: bool,
+    /// The instant freshness was judged at (RFC 3339).
+    pub as_of: String,
+    /// The checks, in checklist order.
+    pub checks: Vec<Check>,
+}
+
+/// What a ledger contributes to the checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerFacts {
+    /// The raw key it accounts for (`None` if the ledger is unreadable).
+    pub source: Option<String>,
+    /// Whether it balances (an unreadable ledger does not).
+    pub balances: bool,
+    /// Records in.
+    pub records_in: u64,
+    /// Quarantined rows.
+    pub quarantined: u64,
+    /// Arrival of its raw object, epoch seconds.
+    pub arrival_ts: Option<i64>,
+}
+
+impl LedgerFacts {
+    fn parse(bytes: &[u8]) -> Self {
+        match Ledger::from_json(bytes) {
+            Ok(ledger) => Self {
+                balances: ledger.balances(),
+                records_in: ledger.records_in,
+                quarantined: ledger.quarantined,
+                arrival_ts: chrono::DateTime::parse_from_rfc3339(&ledger.ingest_timestamp)
+                    .ok()
+                    .map(|t| t.timestamp()),
+                source: Some(ledger.source),
+            },
+            Err(_) => Self {
+                source: None,
+                balances: false,
+                records_in: 0,
+                quarantined: 0,
+                arrival_ts: None,
+            },
+        }
+    }
+}
+
+/// The ledgers of a lake, re-read only when they change.
+#[derive(Debug, Default)]
+pub struct LedgerIndex {
+    entries: HashMap<OsString, (Option<SystemTime>, u64, LedgerFacts)>,
+}
+
+impl LedgerIndex {
+    /// Brings the index up to date with `directory` (files added, changed or removed).
+    pub fn refresh(&mut self, directory: &Path) -> std::io::Result<()> {
+        let listing = match fs::read_dir(directory) {
+            Ok(listing) => listing,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                self.entries.clear();
+                return Ok(());
+            }
+            Err(error) => return Err(error),
+        };
+        let mut seen = BTreeSet::new();
+        for entry in listing {
+            let entry = entry?;
+            let name = entry.file_name();
+            if !name.to_string_lossy().ends_with(".json") {
+                continue;
+            }
+            let metadata = entry.metadata()?;
+            let stamp = (metadata.modified().ok(), metadata.len());
+            seen.insert(name.clone());
+            let fresh = self
+                .entries
+                .get(&name)
+                .is_some_and(|(modified, len, _)| (*modified, *len) == stamp);
+            if !fresh {
+                let facts = LedgerFacts::parse(&fs::read(entry.path())?);
+                self.entries.insert(name, (stamp.0, stamp.1, facts));
+            }
+        }
+        self.entries.retain(|name, _| seen.contains(name));
+        Ok(())
+    }
+
+    /// The indexed ledgers.
+    pub fn facts(&self) -> impl Iterator<Item = &LedgerFacts> {
+        self.entries.values().map(|(_, _, facts)| facts)
+    }
+}
+
+/// A raw object: its key and arrival (from the Firehose key, else the file's mtime).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawObject {
+    /// Object key.
+    pub key: String,
+    /// Arrival, epoch seconds.
+    pub arrival_ts: i64,
+}
+
+/// Every raw object of the lake.
+pub fn raw_objects(lake_root: &Path) -> std::io::Result<Vec<RawObject>> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<RawObject>) -> std::io::Result<()> {
+        let listing = match fs::read_dir(dir) {
+            Ok(listing) => listing,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(error),
+        };
+        for entry in listing {
+            let entry = entry?;
+            let path: PathBuf = entry.path();
+            if entry.file_type()?.is_dir() {
+                walk(root, &path, out)?;
+                continue;
+            }
+            let Some(key) = path
+                .strip_prefix(root)
+                .ok()
+                .and_then(|relative| relative.to_str())
+                .map(|relative| relative.replace(std::path::MAIN_SEPARATOR, "/"))
+            else {
+                continue;
+            };
+            let arrival_ts = firehose_arrival_ts(&key).unwrap_or_else(|| {
+                entry
+                    .metadata()
+                    .ok()
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0)
+            });
+            out.push(RawObject { key, arrival_ts });
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(lake_root, &lake_root.join(RAW_PREFIX), &mut out)?;
+    Ok(out)
+}
+
+/// The newest partition value of `table` in the catalog.
+pub fn newest_partition(document: &CatalogDocument, table: &str) -> Option<String> {
+    document.tables.get(table).and_then(|table| table.partitions.keys().next_back().cloned())
+}
+
+/// Everything the checks look at.
+#[derive(Debug, Clone, Default)]
+pub struct HealthInputs<'a> {
+    /// Raw objects.
+    pub raw: Vec<RawObject>,
+    /// Ledgers.
+    pub ledgers: Vec<&'a LedgerFacts>,
+    /// Newest registered silver partition.
+    pub newest_silver: Option<String>,
+    /// Newest day in gold (`daily_event_types`).
+    pub newest_gold: Option<String>,
+}
+
+impl<'a> HealthInputs<'a> {
+    /// Reads the lake (the ledger index must be fresh).
+    pub fn read(
+        lake_root: &Path,
+        document: &CatalogDocument,
+        ledgers: &'a LedgerIndex,
+    ) -> std::io::Result<Self> {
+        Ok(Self {
+            raw: raw_objects(lake_root)?,
+            ledgers: ledgers.facts().collect(),
+            newest_silver: newest_partition(document, PROCESSED_EVENTS.name),
+            newest_gold: newest_partition(document, DAILY_EVENT_TYPES.name),
+        })
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn age(seconds: i64) -> String {
+    match seconds {
+        s if s < 0 => format!("{} s in the future", -s),
+        s if s < 120 => format!("{s} s ago"),
+        s if s < 7_200 => format!("{} min ago", s / 60),
+        s if s < 172_800 => format!("{} h ago", s / 3_600),
+        s => format!("{} days ago", s / 86_400),
+    }
+}
+
+/// Evaluates the checklist as of `as_of` (epoch seconds).
+pub fn evaluate(inputs: &HealthInputs<'_>, as_of: i64, thresholds: &Thresholds) -> Health {
+    let mut checks = Vec::with_capacity(6);
+    let newest_arrival = inputs.raw.iter().map(|object| object.arrival_ts).max();
+
+    checks.push(match newest_arrival {
+        Some(newest) => {
+            let age_s = as_of - newest;
+            Check {
+                id: "raw_arrivals",
+                label: "Raw zone receives new objects",
+                ok: age_s <= thresholds.max_raw_age_s,
+                value: format!("newest {}", age(age_s)),
+                detail: format!(
+                    "{} raw objects; the newest arrived {} (threshold {} min)",
+                    thousands(inputs.raw.len() as u64),
+                    rfc3339(newest),
+                    thresholds.max_raw_age_s / 60
+                ),
+            }
+        }
+        None => Check {
+            id: "raw_arrivals",
+            label: "Raw zone receives new objects",
+            ok: false,
+            value: "no raw objects".into(),
+            detail: "Nothing has arrived in raw/netflix/: is the producer or Firehose running?"
+                .into(),
+        },
+    });
+
+    let processed: BTreeSet<&str> =
+        inputs.ledgers.iter().filter_map(|facts| facts.source.as_deref()).collect();
+    let backlog: Vec<&RawObject> =
+        inputs.raw.iter().filter(|object| !processed.contains(object.key.as_str())).collect();
+    let oldest_pending = backlog.iter().map(|object| object.arrival_ts).min();
+    checks.push(Check {
+        id: "transform_backlog",
+        label: "Every raw object is processed",
+        ok: backlog.is_empty(),
+        value: format!("{} unprocessed", thousands(backlog.len() as u64)),
+        detail: match oldest_pending {
+            Some(oldest) => format!(
+                "The oldest raw object without a ledger arrived {}: run streamlake ingest (on AWS: the transformer's errors and the on-failure queue)",
+                rfc3339(oldest)
+            ),
+            None => format!("{} raw objects, each with a ledger", thousands(inputs.raw.len() as u64)),
+        },
+    });
+
+    let arrival_date = newest_arrival.and_then(pipeline_core::keys::date_of);
+    let lag_days = match (&inputs.newest_silver, &arrival_date) {
+        (Some(silver), Some(arrival)) => {
+            match (pipeline_core::gold::parse_day(silver), pipeline_core::gold::parse_day(arrival)) {
+                (Ok(silver), Ok(arrival)) => Some((arrival - silver).num_days()),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    checks.push(Check {
+        id: "processed_fresh",
+        label: "The newest processed partition is fresh",
+        ok: lag_days.is_some_and(|lag| lag <= 1),
+        value: match &inputs.newest_silver {
+            Some(silver) => format!("newest event_date={silver}"),
+            None => "no silver partition".into(),
+        },
+        detail: match (lag_days, &arrival_date) {
+            (Some(lag), Some(arrival)) => format!(
+                "{lag} day(s) behind the newest arrival ({arrival}); at most 1 is fresh"
+            ),
+            _ => "No registered silver partition, or nothing has arrived".into(),
+        },
+    });
+
+    let unbalanced = inputs.ledgers.iter().filter(|facts| !facts.balances).count();
+    let total = inputs.ledgers.len();
+    checks.push(Check {
+        id: "ledgers_balance",
+        label: "Every ledger balances",
+        ok: unbalanced == 0 && total > 0,
+        value: format!("{} of {} balance", thousands((total - unbalanced) as u64), thousands(total as u64)),
+        detail: if total == 0 {
+            "No ledgers yet: nothing has been processed".into()
+        } else if unbalanced == 0 {
+            "records_in = written + quarantined + duplicates_dropped for every raw object".into()
+        } else {
+            format!("{unbalanced} ledger(s) do not balance or cannot be read: see streamlake status")
+        },
+    });
+
+    let window_start = newest_arrival.map(|newest| newest - 86_400);
+    let (records_in, quarantined) = inputs
+        .ledgers
+        .iter()
+        .filter(|facts| match (facts.arrival_ts, window_start) {
+            (Some(arrival), Some(start)) => arrival > start,
+            _ => false,
+        })
+        .fold((0u64, 0u64), |(r, q), facts| (r + facts.records_in, q + facts.quarantined));
+    let rate = (records_in > 0).then(|| quarantined as f64 / records_in as f64);
+    checks.push(Check {
+        id: "quarantine_rate",
+        label: "The quarantine rate is under its threshold",
+        ok: rate.is_some_and(|rate| rate <= thresholds.max_quarantine_rate),
+        value: match rate {
+            Some(rate) => format!("{:.2} %", rate * 100.0),
+            None => "no records".into(),
+        },
+        detail: format!(
+            "{} of {} records quarantined in the last 24 h of arrivals (threshold {:.1} %)",
+            thousands(quarantined),
+            thousands(records_in),
+            thresholds.max_quarantine_rate * 100.0
+        ),
+    });
+
+    checks.push(Check {
+        id: "queries_latest_date",
+        label: "The queries return the latest date",
+        ok: inputs.newest_gold.is_some() && inputs.newest_gold == inputs.newest_silver,
+        value: match &inputs.newest_gold {
+            Some(gold) => format!("gold reaches {gold}"),
+            None => "no gold partition".into(),
+        },
+        detail: format!(
+            "Newest gold day {} vs newest silver partition {} (refresh with streamlake gold, or refresh_gold on AWS)",
+            inputs.newest_gold.as_deref().unwrap_or("none"),
+            inputs.newest_silver.as_deref().unwrap_or("none")
+        ),
+    });
+
+    Health { ok: checks.iter().all(|check| check.ok), as_of: rfc3339(as_of), checks }
+}
+
+/// The ledger directory of a lake.
+pub fn ledger_dir(lake_root: &Path) -> PathBuf {
+    lake_root.join(LEDGER_PREFIX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400;
+    const T0: i64 = 20_000 * DAY; // 2024-10-04T00:00:00Z
+
+    fn facts(source: &str, balances: bool, records_in: u64, quarantined: u64) -> LedgerFacts {
+        LedgerFacts {
+            source: Some(source.into()),
+            balances,
+            records_in,
+            quarantined,
+            arrival_ts: Some(T0 + 100),
+        }
+    }
+
+    fn inputs(ledgers: &[LedgerFacts]) -> HealthInputs<'_> {
+        HealthInputs {
+            raw: vec![
+                RawObject { key: "raw/a.gz".into(), arrival_ts: T0 + 50 },
+                RawObject { key: "raw/b.gz".into(), arrival_ts: T0 + 100 },
+            ],
+            ledgers: ledgers.iter().collect(),
+            newest_silver: Some("2024-10-04".into()),
+            newest_gold: Some("2024-10-04".into()),
+        }
+    }
+
+    fn by_id<'h>(health: &'h Health, id: &str) -> &'h Check {
+        health.checks.iter().find(|check| check.id == id).unwrap()
+    }
+
+    #[test]
+    fn a_healthy_lake_is_green_and_each_fault_turns_its_check_red() {
+        let good = [facts("raw/a.gz", true, 1000, 10), facts("raw/b.gz", true, 1000, 10)];
+        let thresholds = Thresholds::default();
+        let health = evaluate(&inputs(&good), T0 + 160, &thresholds);
+        assert!(health.ok, "{health:#?}");
+        let ids: Vec<&str> = health.checks.iter().map(|check| check.id).collect();
+        assert_eq!(
+            ids,
+            ["raw_arrivals", "transform_backlog", "processed_fresh", "ledgers_balance", "quarantine_rate", "queries_latest_date"]
+        );
+        assert_eq!(by_id(&health, "ledgers_balance").value, "2 of 2 balance");
+        assert_eq!(by_id(&health, "quarantine_rate").value, "1.00 %");
+
+        // Stale arrivals.
+        let stale = evaluate(&inputs(&good), T0 + 100 + 3_601, &thresholds);
+        assert!(!by_id(&stale, "raw_arrivals").ok && !stale.ok);
+        assert_eq!(by_id(&stale, "raw_arrivals").value, "newest 60 min ago");
+        // A raw object without a ledger.
+        let health = evaluate(&inputs(&good[..1]), T0 + 160, &thresholds);
+        assert!(!by_id(&health, "transform_backlog").ok);
+        assert_eq!(by_id(&health, "transform_backlog").value, "1 unprocessed");
+        // A ledger that does not balance.
+        let bad = [facts("raw/a.gz", true, 1000, 10), facts("raw/b.gz", false, 1000, 10)];
+        let health = evaluate(&inputs(&bad), T0 + 160, &thresholds);
+        assert!(!by_id(&health, "ledgers_balance").ok && !health.ok);
+        assert_eq!(by_id(&health, "ledgers_balance").value, "1 of 2 balance");
+        // Too much quarantine.
+        let noisy = [facts("raw/a.gz", true, 1000, 60), facts("raw/b.gz", true, 1000, 50)];
+        let health = evaluate(&inputs(&noisy), T0 + 160, &thresholds);
+        assert!(!by_id(&health, "quarantine_rate").ok);
+        // Silver two days behind, gold behind silver.
+        let mut late = inputs(&good);
+        late.newest_silver = Some("2024-10-02".into());
+        let health = evaluate(&late, T0 + 160, &thresholds);
+        assert!(!by_id(&health, "processed_fresh").ok);
+        assert!(!by_id(&health, "queries_latest_date").ok);
+        // An empty lake is red, not green.
+        let empty = evaluate(&HealthInputs::default(), T0, &thresholds);
+        assert!(empty.checks.iter().filter(|check| check.id != "transform_backlog").all(|check| !check.ok));
+    }
+
+    #[test]
+    fn the_ledger_index_sees_new_changed_and_removed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut index = LedgerIndex::default();
+        index.refresh(&dir.path().join("missing")).unwrap();
+        assert_eq!(index.facts().count(), 0);
+        let ledger = Ledger {
+            source: "raw/netflix/x.gz".into(),
+            records_in: 3,
+            written: 3,
+            quarantined: 0,
+            duplicates_dropped: 0,
+            outputs: vec![pipeline_core::LedgerOutput { key: "k".into(), event_date: "2024-10-04".into(), rows: 3 }],
+            quarantine_outputs: vec![],
+            quarantined_by_reason: Default::default(),
+            schema_drift: Default::default(),
+            digest: "d".into(),
+            source_etag: "e".into(),
+            bytes_in: 1,
+            ingest_timestamp: "2024-10-04T00:01:40Z".into(),
+        };
+        let path = dir.path().join("d.json");
+        fs::write(&path, ledger.to_stored_json().unwrap()).unwrap();
+        index.refresh(dir.path()).unwrap();
+        let all: Vec<&LedgerFacts> = index.facts().collect();
+        assert_eq!(all.len(), 1);
+        assert!(all[0].balances);
+        assert_eq!(all[0].arrival_ts, Some(T0 + 100));
+        // Changed (a different size): re-read.
+        let mut broken = ledger.clone();
+        broken.written = 30;
+        fs::write(&path, broken.to_stored_json().unwrap()).unwrap();
+        index.refresh(dir.path()).unwrap();
+        assert!(!index.facts().next().unwrap().balances);
+        // Unreadable: does not balance. Removed: gone.
+        fs::write(dir.path().join("junk.json"), b"{not json").unwrap();
+        index.refresh(dir.path()).unwrap();
+        assert_eq!(index.facts().filter(|f| !f.balances).count(), 2);
+        fs::remove_file(&path).unwrap();
+        index.refresh(dir.path()).unwrap();
+        assert_eq!(index.facts().count(), 1);
+    }
+}
