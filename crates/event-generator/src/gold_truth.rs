@@ -219,7 +219,11 @@ impl GoldTally {
     /// Adds one session: its clean events (any order) and who watched.
     pub fn session(&mut self, subject: SessionSubject<'_>, events: &mut [SessionEvent]) {
         events.sort_by(|a, b| {
-            (a.event_ts, tie_rank(a.kind), &a.event_id).cmp(&(b.event_ts, tie_rank(b.kind), &b.event_id))
+            (a.event_ts, tie_rank(a.kind), &a.event_id).cmp(&(
+                b.event_ts,
+                tie_rank(b.kind),
+                &b.event_id,
+            ))
         });
         let Some(first) = events.first() else { return };
         let key = |day: i64| (day, subject.country, subject.device_type);
@@ -418,7 +422,8 @@ mod tests {
                 event(1_000 + ttfh, EventType::Heartbeat, "b"),
                 event(1_000 + ttfh + 1, EventType::PlaybackError, "c"),
             ];
-            let subject = SessionSubject { title: 0, profile_id: &id, country: "BR", device_type: "WEB" };
+            let subject =
+                SessionSubject { title: 0, profile_id: &id, country: "BR", device_type: "WEB" };
             tally.session(subject, &mut events);
         }
         let truth = tally.to_truth(&[title()]);

@@ -173,7 +173,10 @@ impl LocalCatalog {
                 .tables
                 .get_mut(table)
                 .ok_or_else(|| Error::NotFound(format!("table {DATABASE}.{table}")))?;
-            Ok(values.iter().filter(|value| entry.partitions.remove(value.as_str()).is_some()).count())
+            Ok(values
+                .iter()
+                .filter(|value| entry.partitions.remove(value.as_str()).is_some())
+                .count())
         })
     }
 }

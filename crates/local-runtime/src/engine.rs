@@ -12,13 +12,13 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, SchemaRef};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use async_trait::async_trait;
+use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{col, lit, SessionConfig, SessionContext};
-use datafusion::datasource::file_format::json::JsonFormat;
 use event_model::schema::{
     TableSpec, GOLD_TABLES, LEDGERS, PROCESSED_EVENTS, QUARANTINED_EVENTS, TITLES,
 };
@@ -67,9 +67,11 @@ impl LocalQueryEngine {
     /// times (the gold refresh's window functions) then read thousands of small Parquet files
     /// once instead of once per scan.
     pub async fn pin_silver_days(&self, from: &str, to: &str) -> Result<usize> {
-        let frame = self.ctx.table(PROCESSED_EVENTS.name).await?.filter(
-            col("event_date").between(lit(from.to_owned()), lit(to.to_owned())),
-        )?;
+        let frame = self
+            .ctx
+            .table(PROCESSED_EVENTS.name)
+            .await?
+            .filter(col("event_date").between(lit(from.to_owned()), lit(to.to_owned())))?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         let batches = frame.collect().await?;
         let rows = batches.iter().map(RecordBatch::num_rows).sum();

@@ -14,8 +14,8 @@ use std::collections::BTreeSet;
 use std::fs;
 
 use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
-use arrow::compute::{cast, concat_batches, filter_record_batch};
 use arrow::compute::kernels::cmp::eq;
+use arrow::compute::{cast, concat_batches, filter_record_batch};
 use arrow::datatypes::SchemaRef;
 use bytes::Bytes;
 use chrono::NaiveDate;

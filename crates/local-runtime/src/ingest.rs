@@ -165,7 +165,13 @@ pub async fn ingest(
     let (processed, failed) = transform_keys(lake, keys, config, progress).await?;
     let partitions_added = register_partitions(lake).await?;
     let gold = crate::gold::refresh_gold(lake, &GoldPlan::for_ledgers(&processed)).await?;
-    info!(processed = processed.len(), failed = failed.len(), partitions_added, gold_rows = gold.rows(), "Ingest finished");
+    info!(
+        processed = processed.len(),
+        failed = failed.len(),
+        partitions_added,
+        gold_rows = gold.rows(),
+        "Ingest finished"
+    );
     Ok(IngestReport { processed, already_processed, failed, partitions_added, gold })
 }
 

@@ -250,7 +250,8 @@ pub async fn refresh_by_insert(
     for query in &GOLD_QUERIES {
         let mut stale = Vec::new();
         for day in range.days() {
-            stale.extend(store.list(&query.partition_prefix(day)).await?.into_iter().map(|m| m.key));
+            stale
+                .extend(store.list(&query.partition_prefix(day)).await?.into_iter().map(|m| m.key));
         }
         store.delete(&stale).await?;
         let params: Vec<String> =
@@ -346,7 +347,10 @@ mod tests {
             "gold/netflix/daily_title_engagement/event_date=2026-03-01/"
         );
         let dq = gold_query("daily_data_quality").unwrap();
-        assert_eq!(dq.partition_prefix(day("2026-03-01")), "gold/netflix/daily_data_quality/ingest_date=2026-03-01/");
+        assert_eq!(
+            dq.partition_prefix(day("2026-03-01")),
+            "gold/netflix/daily_data_quality/ingest_date=2026-03-01/"
+        );
         assert_eq!(dq.parameters(&range).unwrap(), ["2026-03-01", "2026-03-02"]);
     }
 
@@ -365,7 +369,11 @@ mod tests {
 
         async fn execute(&self, statement: &Statement<'_>) -> Result<QueryResult> {
             if self.fail_on.is_some_and(|table| statement.sql.contains(&format!("\"{table}\""))) {
-                return Err(Error::Port { port: "athena", message: "boom".into(), retryable: true });
+                return Err(Error::Port {
+                    port: "athena",
+                    message: "boom".into(),
+                    retryable: true,
+                });
             }
             self.statements.lock().unwrap().push((
                 statement.sql.to_owned(),
@@ -430,6 +438,9 @@ mod tests {
             ]
         );
         assert_eq!(range.chunks(0).len(), 5);
-        assert_eq!(DateRange::day(day("2026-01-01")).read_window(), DateRange::parse("2025-12-31", "2026-01-02").unwrap());
+        assert_eq!(
+            DateRange::day(day("2026-01-01")).read_window(),
+            DateRange::parse("2025-12-31", "2026-01-02").unwrap()
+        );
     }
 }

@@ -104,7 +104,10 @@ pub const ATHENA_DDL: [(&str, &str); 12] = [
     ("quarantined_netflix_events", include_str!("../../../sql/ddl/quarantined_netflix_events.sql")),
     ("netflix_titles", include_str!("../../../sql/ddl/netflix_titles.sql")),
     ("daily_title_engagement", include_str!("../../../sql/ddl/daily_title_engagement.sql")),
-    ("daily_engagement_by_country_device", include_str!("../../../sql/ddl/daily_engagement_by_country_device.sql")),
+    (
+        "daily_engagement_by_country_device",
+        include_str!("../../../sql/ddl/daily_engagement_by_country_device.sql"),
+    ),
     ("daily_playback_quality", include_str!("../../../sql/ddl/daily_playback_quality.sql")),
     ("daily_ttfh_distribution", include_str!("../../../sql/ddl/daily_ttfh_distribution.sql")),
     ("daily_event_types", include_str!("../../../sql/ddl/daily_event_types.sql")),

@@ -6,6 +6,8 @@
 //! Chromium is found through `$CHROMIUM`, else `chromium` or `chromium-browser` on `PATH`; the
 //! test fails (it does not skip) without it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::BTreeMap;
@@ -56,7 +58,11 @@ fn dump_dom(url: &str) -> String {
         .stdin(Stdio::null())
         .output()
         .expect("chromium runs");
-    assert!(output.status.success(), "chromium failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).unwrap()
 }
 
@@ -122,8 +128,9 @@ fn tags(html: &str) -> Vec<Tag> {
             if body.is_empty() || body.starts_with('>') || body.starts_with("/>") {
                 break;
             }
-            let name_end =
-                body.find(|c: char| c == '=' || c.is_whitespace() || c == '>').unwrap_or(body.len());
+            let name_end = body
+                .find(|c: char| c == '=' || c.is_whitespace() || c == '>')
+                .unwrap_or(body.len());
             let name = body[..name_end].to_owned();
             body = &body[name_end..];
             if let Some(after) = body.strip_prefix("=\"") {
@@ -141,11 +148,14 @@ fn tags(html: &str) -> Vec<Tag> {
 
 /// The HTML of `<section … id="panel-<name>">`, up to the next panel.
 fn panel<'a>(html: &'a str, name: &str) -> &'a str {
-    let start = html
-        .find(&format!("id=\"panel-{name}\""))
-        .unwrap_or_else(|| panic!("no panel {name}"));
+    let start =
+        html.find(&format!("id=\"panel-{name}\"")).unwrap_or_else(|| panic!("no panel {name}"));
     let rest = &html[start..];
-    let end = rest[1..].find("<section class=\"panel\"").map_or(rest.len(), |i| i + 1);
+    // Up to the start tag of the next panel.
+    let end = rest[1..]
+        .find("id=\"panel-")
+        .and_then(|next| rest[..next + 1].rfind("<section"))
+        .unwrap_or(rest.len());
     &rest[..end]
 }
 
@@ -190,8 +200,17 @@ fn the_dashboard_shows_the_query_results_and_goes_red_on_an_unbalanced_ledger() 
     let lake = dir.path().join("lake");
     let lake_arg = lake.to_str().unwrap();
     streamlake_ok(&[
-        "generate", "--events", "20000", "--days", "3", "--seed", "5", "--start-date",
-        "2026-04-01", "--lake", lake_arg,
+        "generate",
+        "--events",
+        "20000",
+        "--days",
+        "3",
+        "--seed",
+        "5",
+        "--start-date",
+        "2026-04-01",
+        "--lake",
+        lake_arg,
     ]);
     streamlake_ok(&["ingest", "--lake", lake_arg]);
     let server = Server::start(&lake);
@@ -261,7 +280,7 @@ fn the_dashboard_shows_the_query_results_and_goes_red_on_an_unbalanced_ledger() 
     assert_eq!(datums(&filtered, "rows_per_date"), vec![silver[1].clone()]);
     let hours: Vec<String> =
         datums(&filtered, "hours_by_date").into_iter().map(|(key, _)| key).collect();
-    assert_eq!(hours, [day.clone()]);
+    assert_eq!(hours, std::slice::from_ref(day));
 
     // A ledger that no longer balances turns its check, and the panel, red.
     let ledger_dir = lake.join("ledger/netflix");

@@ -6,6 +6,8 @@
 //! and doubles bit for bit), the data-quality tables must add up to the ledgers, and a full
 //! rebuild with `streamlake gold` (or of one day) must rewrite byte-identical files.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::BTreeMap;
@@ -126,11 +128,10 @@ fn gold_tables_equal_the_ground_truth_and_rebuild_byte_identically() {
         rows(&lake, "SELECT * FROM daily_event_types ORDER BY event_date, event_type");
     assert_eq!(got, gold.daily_event_types);
     // The watch time the truth computed adds up to the silver row counts it also knows.
-    let per_date: BTreeMap<String, u64> =
-        got.iter().fold(BTreeMap::new(), |mut map, row| {
-            *map.entry(row.event_date.clone()).or_default() += row.events;
-            map
-        });
+    let per_date: BTreeMap<String, u64> = got.iter().fold(BTreeMap::new(), |mut map, row| {
+        *map.entry(row.event_date.clone()).or_default() += row.events;
+        map
+    });
     assert_eq!(per_date, truth.rows_per_date);
 
     // Data quality: the ledgers, summed per arrival day.
@@ -168,12 +169,15 @@ fn gold_tables_equal_the_ground_truth_and_rebuild_byte_identically() {
         }
         sum
     });
-    assert_eq!(totals[1..], [
-        truth.records_sent,
-        truth.clean_events,
-        truth.expected_quarantined_total(),
-        truth.duplicates
-    ]);
+    assert_eq!(
+        totals[1..],
+        [
+            truth.records_sent,
+            truth.clean_events,
+            truth.expected_quarantined_total(),
+            truth.duplicates
+        ]
+    );
     let reasons = query_rows(
         &lake,
         "SELECT reason_code, SUM(quarantined) AS n FROM daily_quarantine_reasons GROUP BY reason_code ORDER BY reason_code",
@@ -202,13 +206,22 @@ fn a_day_without_silver_rows_loses_its_gold_partition() {
     let lake = dir.path().join("lake");
     let lake_arg = lake.to_str().unwrap();
     streamlake_ok(&[
-        "generate", "--events", "3000", "--days", "1", "--start-date", START, "--lake", lake_arg,
+        "generate",
+        "--events",
+        "3000",
+        "--days",
+        "1",
+        "--start-date",
+        START,
+        "--lake",
+        lake_arg,
     ]);
     streamlake_ok(&["ingest", "--lake", lake_arg]);
     let partition = lake.join(format!("gold/netflix/daily_event_types/event_date={START}"));
     assert!(partition.join("part-00000.snappy.parquet").is_file());
     // A day with no silver at all: refreshing it writes nothing and removes nothing real.
-    let stdout = streamlake_ok(&["gold", "--lake", lake_arg, "--from", "2020-01-01", "--to", "2020-01-01"]);
+    let stdout =
+        streamlake_ok(&["gold", "--lake", lake_arg, "--from", "2020-01-01", "--to", "2020-01-01"]);
     assert!(stdout.contains("Refreshed 7 gold tables"), "{stdout}");
     assert!(!lake.join("gold/netflix/daily_event_types/event_date=2020-01-01").exists());
     // Silver of START unregistered (as if the partition were dropped): the refresh removes gold.

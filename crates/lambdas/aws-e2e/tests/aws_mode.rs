@@ -15,6 +15,7 @@ use aws_sdk_firehose::types::{DeliveryStreamType, ExtendedS3DestinationConfigura
 use aws_sdk_glue::types::{Column, DatabaseInput, SerDeInfo, StorageDescriptor, TableInput};
 use event_generator::{Generator, GeneratorConfig, GroundTruth};
 use event_model::TableSpec;
+use lambda_query_runner::handler::Response;
 use lambda_runtime::{Context, LambdaEvent};
 use lambda_support::metrics::names;
 use lambda_support::s3_event::encode_key;
@@ -24,7 +25,6 @@ use pipeline_core::keys::{firehose_arrival_ts, firehose_object_key};
 use pipeline_core::ledger::Ledger;
 use pipeline_core::ports::{BlobStore, PartitionCatalog};
 use pipeline_core::transform::TransformConfig;
-use lambda_query_runner::handler::Response;
 use serde_json::{json, Value};
 
 const RAW_BUCKET: &str = "streamlake-raw";
@@ -433,7 +433,8 @@ async fn query_runner_refreshes_gold_with_inserts_after_clearing_the_days() {
     };
     assert_eq!(response.tables.len(), 7);
     assert_eq!(response.tables[0].deleted_objects, 1);
-    let listed = s3.list_objects_v2().bucket(PROCESSED_BUCKET).prefix("gold/").send().await.unwrap();
+    let listed =
+        s3.list_objects_v2().bucket(PROCESSED_BUCKET).prefix("gold/").send().await.unwrap();
     let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys, [kept], "only the refreshed days are cleared");
 
@@ -451,7 +452,8 @@ async fn query_runner_refreshes_gold_with_inserts_after_clearing_the_days() {
             .unwrap_or_else(|| panic!("not an insert: {sql}"));
         inserts.insert(table, execution.execution_parameters().to_vec());
     }
-    let tables: Vec<&str> = pipeline_core::gold::GOLD_QUERIES.iter().map(|q| q.table.name).collect();
+    let tables: Vec<&str> =
+        pipeline_core::gold::GOLD_QUERIES.iter().map(|q| q.table.name).collect();
     assert_eq!(inserts.keys().map(String::as_str).collect::<Vec<_>>(), {
         let mut sorted = tables.clone();
         sorted.sort_unstable();

@@ -14,12 +14,12 @@ use std::sync::Arc;
 use aws_adapters::config::{athena_client, load_sdk_config, s3_client};
 use aws_adapters::s3::{S3BlobStore, S3Config};
 use aws_adapters::AthenaEngine;
-use pipeline_core::gold::{refresh_by_insert, DateRange, InsertRefresh};
-use pipeline_core::ports::BlobStore;
 use lambda_runtime::LambdaEvent;
 use lambda_support::metrics::names;
 use lambda_support::{LambdaError, MetricSink, Result, StdoutEmf};
+use pipeline_core::gold::{refresh_by_insert, DateRange, InsertRefresh};
 use pipeline_core::metrics::Metric;
+use pipeline_core::ports::BlobStore;
 use pipeline_core::ports::{QueryEngine, ResultColumn, Statement};
 use pipeline_core::queries::{named_query, placeholder_count, NAMED_QUERIES};
 use serde::{Deserialize, Serialize};
@@ -141,7 +141,8 @@ pub fn refresh_range(request: &QueryRequest, now: chrono::NaiveDate) -> Result<D
     };
     let to = day(&request.to, now)?;
     let from = day(&request.from, to.pred_opt().unwrap_or(to))?;
-    let range = DateRange::new(from, to).map_err(|error| LambdaError::Payload(error.to_string()))?;
+    let range =
+        DateRange::new(from, to).map_err(|error| LambdaError::Payload(error.to_string()))?;
     let days = (range.to - range.from).num_days() + 1;
     if days > MAX_REFRESH_DAYS {
         return Err(LambdaError::Payload(format!(
@@ -332,7 +333,10 @@ mod tests {
             (json!({"query": "top_titles", "refresh_gold": true}), "not both"),
             (json!({"refresh_gold": true}), "PROCESSED_BUCKET"),
             (json!({"query": "top_titles", "from": "2026-01-01"}), "go with refresh_gold"),
-            (json!({"refresh_gold": true, "from": "2026-01-05", "to": "2026-01-01"}), "ends before"),
+            (
+                json!({"refresh_gold": true, "from": "2026-01-05", "to": "2026-01-01"}),
+                "ends before",
+            ),
             (json!({"refresh_gold": true, "from": "2025-01-01", "to": "2026-01-01"}), "at most 31"),
             (json!({"refresh_gold": true, "to": "yesterday"}), "YYYY-MM-DD"),
         ] {
@@ -352,7 +356,8 @@ mod tests {
         store.put(stale, bytes::Bytes::from_static(b"x")).await.unwrap();
         deps.gold_store = Some(store.clone());
         let payload = json!({"refresh_gold": true, "from": "2026-01-01", "to": "2026-01-02"});
-        let Response::Gold(response) = handle(invocation(payload, "r"), &deps).await.unwrap() else {
+        let Response::Gold(response) = handle(invocation(payload, "r"), &deps).await.unwrap()
+        else {
             panic!("a gold response")
         };
         assert_eq!((response.from.as_str(), response.to.as_str()), ("2026-01-01", "2026-01-02"));
@@ -361,7 +366,9 @@ mod tests {
         assert!(!store.exists(stale).await.unwrap());
         let seen = engine.seen.lock().unwrap().clone();
         assert_eq!(seen.len(), 7);
-        assert!(seen.iter().all(|(sql, _, key)| sql.starts_with("INSERT INTO \"") && key.is_none()));
+        assert!(seen
+            .iter()
+            .all(|(sql, _, key)| sql.starts_with("INSERT INTO \"") && key.is_none()));
         assert_eq!(metrics.total(names::BYTES_SCANNED), Some(4_096.0 * 7.0));
         let body = serde_json::to_value(Response::Gold(response)).unwrap();
         assert_eq!(body["refresh_gold"], true);
@@ -374,7 +381,10 @@ mod tests {
         let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         let request = QueryRequest { refresh_gold: true, ..QueryRequest::default() };
         let range = refresh_range(&request, today).unwrap();
-        assert_eq!((range.from.to_string(), range.to.to_string()), ("2026-02-28".into(), "2026-03-01".into()));
+        assert_eq!(
+            (range.from.to_string(), range.to.to_string()),
+            ("2026-02-28".into(), "2026-03-01".into())
+        );
         let request = QueryRequest { to: Some("2026-01-10".into()), ..request };
         assert_eq!(refresh_range(&request, today).unwrap().from.to_string(), "2026-01-09");
     }

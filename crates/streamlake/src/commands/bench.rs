@@ -103,10 +103,14 @@ async fn bench_serve(lake: PathBuf, iterations: usize, query: &str) -> Result<Ex
         "serve benchmark: lake {} (server start, ledger index included: {loaded:.2} s); {iterations} sequential requests per endpoint after one warm-up",
         lake.display()
     );
-    println!("  {:<24} {:>10} {:>10} {:>10} {:>10}", "endpoint", "median ms", "p95 ms", "max ms", "bytes");
+    println!(
+        "  {:<24} {:>10} {:>10} {:>10} {:>10}",
+        "endpoint", "median ms", "p95 ms", "max ms", "bytes"
+    );
     let mut worst: f64 = 0.0;
     for endpoint in ENDPOINTS {
-        let path = if query.is_empty() { endpoint.to_owned() } else { format!("{endpoint}?{query}") };
+        let path =
+            if query.is_empty() { endpoint.to_owned() } else { format!("{endpoint}?{query}") };
         let (status, _) = http_get(address, &path).await?;
         anyhow::ensure!(status == 200, "{path} answered HTTP {status}");
         let mut timings = Vec::with_capacity(iterations);

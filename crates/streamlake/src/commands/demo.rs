@@ -69,6 +69,9 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
         started.elapsed().as_secs_f64(),
         shown.display()
     );
-    println!("     or the dashboard: streamlake serve --lake {} --as-of latest-arrival", shown.display());
+    println!(
+        "     or the dashboard: streamlake serve --lake {} --as-of latest-arrival",
+        shown.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

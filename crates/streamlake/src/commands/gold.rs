@@ -28,7 +28,11 @@ pub struct GoldArgs {
 
 /// Prints one line per gold table.
 pub fn summarise(report: &GoldReport, seconds: f64) {
-    println!("Refreshed {} gold tables in {seconds:.1}s ({} rows):", report.tables.len(), report.rows());
+    println!(
+        "Refreshed {} gold tables in {seconds:.1}s ({} rows):",
+        report.tables.len(),
+        report.rows()
+    );
     for table in &report.tables {
         let removed = if table.partitions_removed > 0 {
             format!(", {} emptied partitions removed", table.partitions_removed)

@@ -54,7 +54,8 @@ impl RangeParams {
         let mut clauses = vec!["TRUE".to_owned()];
         for (value, op) in [(&self.from, ">="), (&self.to, "<=")] {
             if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
-                parse_day(value).map_err(|error| ApiError(StatusCode::BAD_REQUEST, error.to_string()))?;
+                parse_day(value)
+                    .map_err(|error| ApiError(StatusCode::BAD_REQUEST, error.to_string()))?;
                 clauses.push(format!("{column} {op} '{value}'"));
             }
         }
@@ -82,14 +83,12 @@ async fn rows_response(state: &AppState, sql: &str) -> ApiResult {
 
 /// `/api/dates`: the days gold holds.
 pub async fn dates(State(state): State<Arc<AppState>>) -> ApiResult {
-    let dates: Vec<Value> = rows(
-        &state,
-        "SELECT DISTINCT event_date FROM daily_event_types ORDER BY event_date",
-    )
-    .await?
-    .into_iter()
-    .filter_map(|mut row| row.remove("event_date"))
-    .collect();
+    let dates: Vec<Value> =
+        rows(&state, "SELECT DISTINCT event_date FROM daily_event_types ORDER BY event_date")
+            .await?
+            .into_iter()
+            .filter_map(|mut row| row.remove("event_date"))
+            .collect();
     Ok(Json(json!({
         "min": dates.first().cloned().unwrap_or(Value::Null),
         "max": dates.last().cloned().unwrap_or(Value::Null),
@@ -336,14 +335,17 @@ pub async fn data_quality(
 pub async fn health(State(state): State<Arc<AppState>>) -> ApiResult {
     let state = Arc::clone(&state);
     let health = tokio::task::spawn_blocking(move || -> Result<Value, ApiError> {
-        let document =
-            local_runtime::LocalCatalog::new(&state.lake_root).load().map_err(ApiError::internal)?;
-        let mut index = state.ledgers.lock().map_err(|_| ApiError::internal("ledger index poisoned"))?;
+        let document = local_runtime::LocalCatalog::new(&state.lake_root)
+            .load()
+            .map_err(ApiError::internal)?;
+        let mut index =
+            state.ledgers.lock().map_err(|_| ApiError::internal("ledger index poisoned"))?;
         index.refresh(&super::health::ledger_dir(&state.lake_root)).map_err(ApiError::internal)?;
         let inputs =
             HealthInputs::read(&state.lake_root, &document, &index).map_err(ApiError::internal)?;
         let as_of = state.as_of.resolve(&inputs);
-        serde_json::to_value(evaluate(&inputs, as_of, &state.thresholds)).map_err(ApiError::internal)
+        serde_json::to_value(evaluate(&inputs, as_of, &state.thresholds))
+            .map_err(ApiError::internal)
     })
     .await
     .map_err(ApiError::internal)??;

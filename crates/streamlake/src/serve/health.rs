@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `raw_arrivals` | the newest raw object arrived at most `max_raw_age` before "now" |
 //! | `transform_backlog` | every raw object has a ledger |
-//! | `processed_fresh` | the newest silver partition is at most one day older than the newest arrival |
+//! | `processed_fresh` | silver holds everything that arrived up to `max_processing_lag` before the newest arrival, and every partition it wrote is registered |
 //! | `ledgers_balance` | every ledger balances (and is readable) |
 //! | `quarantine_rate` | quarantined / records in, over the last 24 h of arrivals, is under the threshold |
 //! | `queries_latest_date` | gold (what the queries read) reaches the newest silver partition |
@@ -32,11 +32,13 @@ pub struct Thresholds {
     pub max_raw_age_s: i64,
     /// The highest acceptable quarantine rate (the `quarantine_ratio` alarm's default).
     pub max_quarantine_rate: f64,
+    /// How far the newest processed arrival may trail the newest raw arrival, in seconds.
+    pub max_processing_lag_s: i64,
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Self { max_raw_age_s: 3_600, max_quarantine_rate: 0.05 }
+        Self { max_raw_age_s: 3_600, max_quarantine_rate: 0.05, max_processing_lag_s: 900 }
     }
 }
 
@@ -79,6 +81,8 @@ pub struct LedgerFacts {
     pub quarantined: u64,
     /// Arrival of its raw object, epoch seconds.
     pub arrival_ts: Option<i64>,
+    /// The silver partitions (`event_date`) it wrote to.
+    pub event_dates: Vec<String>,
 }
 
 impl LedgerFacts {
@@ -91,6 +95,7 @@ impl LedgerFacts {
                 arrival_ts: chrono::DateTime::parse_from_rfc3339(&ledger.ingest_timestamp)
                     .ok()
                     .map(|t| t.timestamp()),
+                event_dates: ledger.outputs.into_iter().map(|output| output.event_date).collect(),
                 source: Some(ledger.source),
             },
             Err(_) => Self {
@@ -99,6 +104,7 @@ impl LedgerFacts {
                 records_in: 0,
                 quarantined: 0,
                 arrival_ts: None,
+                event_dates: Vec::new(),
             },
         }
     }
@@ -214,6 +220,8 @@ pub struct HealthInputs<'a> {
     pub ledgers: Vec<&'a LedgerFacts>,
     /// Newest registered silver partition.
     pub newest_silver: Option<String>,
+    /// Every registered silver partition.
+    pub silver_partitions: BTreeSet<String>,
     /// Newest day in gold (`daily_event_types`).
     pub newest_gold: Option<String>,
 }
@@ -229,6 +237,11 @@ impl<'a> HealthInputs<'a> {
             raw: raw_objects(lake_root)?,
             ledgers: ledgers.facts().collect(),
             newest_silver: newest_partition(document, PROCESSED_EVENTS.name),
+            silver_partitions: document
+                .tables
+                .get(PROCESSED_EVENTS.name)
+                .map(|table| table.partitions.keys().cloned().collect())
+                .unwrap_or_default(),
             newest_gold: newest_partition(document, DAILY_EVENT_TYPES.name),
         })
     }
@@ -238,7 +251,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -306,29 +319,39 @@ pub fn evaluate(inputs: &HealthInputs<'_>, as_of: i64, thresholds: &Thresholds) 
         },
     });
 
-    let arrival_date = newest_arrival.and_then(pipeline_core::keys::date_of);
-    let lag_days = match (&inputs.newest_silver, &arrival_date) {
-        (Some(silver), Some(arrival)) => {
-            match (pipeline_core::gold::parse_day(silver), pipeline_core::gold::parse_day(arrival)) {
-                (Ok(silver), Ok(arrival)) => Some((arrival - silver).num_days()),
-                _ => None,
-            }
-        }
+    let newest_processed = inputs.ledgers.iter().filter_map(|facts| facts.arrival_ts).max();
+    let lag_s = match (newest_arrival, newest_processed) {
+        (Some(raw), Some(processed)) => Some((raw - processed).max(0)),
         _ => None,
     };
+    let unregistered: BTreeSet<&str> = inputs
+        .ledgers
+        .iter()
+        .flat_map(|facts| facts.event_dates.iter())
+        .map(String::as_str)
+        .filter(|day| !inputs.silver_partitions.contains(*day))
+        .collect();
     checks.push(Check {
         id: "processed_fresh",
         label: "The newest processed partition is fresh",
-        ok: lag_days.is_some_and(|lag| lag <= 1),
+        ok: lag_s.is_some_and(|lag| lag <= thresholds.max_processing_lag_s)
+            && unregistered.is_empty()
+            && inputs.newest_silver.is_some(),
         value: match &inputs.newest_silver {
             Some(silver) => format!("newest event_date={silver}"),
             None => "no silver partition".into(),
         },
-        detail: match (lag_days, &arrival_date) {
-            (Some(lag), Some(arrival)) => format!(
-                "{lag} day(s) behind the newest arrival ({arrival}); at most 1 is fresh"
+        detail: match (lag_s, unregistered.first()) {
+            (_, Some(day)) => format!(
+                "{} partition(s) written but not registered, first event_date={day}: run streamlake ingest (on AWS: the registrar)",
+                unregistered.len()
             ),
-            _ => "No registered silver partition, or nothing has arrived".into(),
+            (Some(lag), None) => format!(
+                "Processed up to {} behind the newest arrival (threshold {} min)",
+                age(lag).trim_end_matches(" ago"),
+                thresholds.max_processing_lag_s / 60
+            ),
+            (None, None) => "Nothing has been processed yet".into(),
         },
     });
 
@@ -338,13 +361,19 @@ pub fn evaluate(inputs: &HealthInputs<'_>, as_of: i64, thresholds: &Thresholds) 
         id: "ledgers_balance",
         label: "Every ledger balances",
         ok: unbalanced == 0 && total > 0,
-        value: format!("{} of {} balance", thousands((total - unbalanced) as u64), thousands(total as u64)),
+        value: format!(
+            "{} of {} balance",
+            thousands((total - unbalanced) as u64),
+            thousands(total as u64)
+        ),
         detail: if total == 0 {
             "No ledgers yet: nothing has been processed".into()
         } else if unbalanced == 0 {
             "records_in = written + quarantined + duplicates_dropped for every raw object".into()
         } else {
-            format!("{unbalanced} ledger(s) do not balance or cannot be read: see streamlake status")
+            format!(
+                "{unbalanced} ledger(s) do not balance or cannot be read: see streamlake status"
+            )
         },
     });
 
@@ -411,6 +440,7 @@ mod tests {
             records_in,
             quarantined,
             arrival_ts: Some(T0 + 100),
+            event_dates: vec!["2024-10-04".into()],
         }
     }
 
@@ -422,6 +452,7 @@ mod tests {
             ],
             ledgers: ledgers.iter().collect(),
             newest_silver: Some("2024-10-04".into()),
+            silver_partitions: ["2024-10-03".to_owned(), "2024-10-04".to_owned()].into(),
             newest_gold: Some("2024-10-04".into()),
         }
     }
@@ -439,7 +470,14 @@ mod tests {
         let ids: Vec<&str> = health.checks.iter().map(|check| check.id).collect();
         assert_eq!(
             ids,
-            ["raw_arrivals", "transform_backlog", "processed_fresh", "ledgers_balance", "quarantine_rate", "queries_latest_date"]
+            [
+                "raw_arrivals",
+                "transform_backlog",
+                "processed_fresh",
+                "ledgers_balance",
+                "quarantine_rate",
+                "queries_latest_date"
+            ]
         );
         assert_eq!(by_id(&health, "ledgers_balance").value, "2 of 2 balance");
         assert_eq!(by_id(&health, "quarantine_rate").value, "1.00 %");
@@ -461,15 +499,30 @@ mod tests {
         let noisy = [facts("raw/a.gz", true, 1000, 60), facts("raw/b.gz", true, 1000, 50)];
         let health = evaluate(&inputs(&noisy), T0 + 160, &thresholds);
         assert!(!by_id(&health, "quarantine_rate").ok);
-        // Silver two days behind, gold behind silver.
-        let mut late = inputs(&good);
-        late.newest_silver = Some("2024-10-02".into());
-        let health = evaluate(&late, T0 + 160, &thresholds);
+        // Processing trails the arrivals; a written partition is not registered; gold is
+        // behind silver.
+        let mut behind = [facts("raw/a.gz", true, 1000, 10), facts("raw/b.gz", true, 1000, 10)];
+        behind[0].arrival_ts = Some(T0 - 1_000);
+        behind[1].arrival_ts = Some(T0 - 900);
+        let health = evaluate(&inputs(&behind), T0 + 160, &thresholds);
+        assert!(!by_id(&health, "processed_fresh").ok, "{health:#?}");
+        let mut unregistered = inputs(&good);
+        unregistered.silver_partitions.remove("2024-10-04");
+        let health = evaluate(&unregistered, T0 + 160, &thresholds);
         assert!(!by_id(&health, "processed_fresh").ok);
+        assert!(by_id(&health, "processed_fresh").detail.contains("not registered"));
+        let mut late = inputs(&good);
+        late.newest_gold = Some("2024-10-02".into());
+        let health = evaluate(&late, T0 + 160, &thresholds);
+        assert!(by_id(&health, "processed_fresh").ok);
         assert!(!by_id(&health, "queries_latest_date").ok);
         // An empty lake is red, not green.
         let empty = evaluate(&HealthInputs::default(), T0, &thresholds);
-        assert!(empty.checks.iter().filter(|check| check.id != "transform_backlog").all(|check| !check.ok));
+        assert!(empty
+            .checks
+            .iter()
+            .filter(|check| check.id != "transform_backlog")
+            .all(|check| !check.ok));
     }
 
     #[test]
@@ -484,7 +537,11 @@ mod tests {
             written: 3,
             quarantined: 0,
             duplicates_dropped: 0,
-            outputs: vec![pipeline_core::LedgerOutput { key: "k".into(), event_date: "2024-10-04".into(), rows: 3 }],
+            outputs: vec![pipeline_core::LedgerOutput {
+                key: "k".into(),
+                event_date: "2024-10-04".into(),
+                rows: 3,
+            }],
             quarantine_outputs: vec![],
             quarantined_by_reason: Default::default(),
             schema_drift: Default::default(),

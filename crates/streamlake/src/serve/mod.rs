@@ -48,6 +48,10 @@ pub struct ServeArgs {
     /// default).
     #[arg(long, default_value_t = 0.05)]
     pub max_quarantine_rate: f64,
+    /// The processed-freshness check turns red when the newest processed arrival trails the
+    /// newest raw arrival by more than this many minutes.
+    #[arg(long, default_value_t = 15)]
+    pub max_processing_lag_minutes: i64,
 }
 
 /// When freshness is judged.
@@ -172,10 +176,14 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     let thresholds = Thresholds {
         max_raw_age_s: args.max_raw_age_minutes.saturating_mul(60),
         max_quarantine_rate: args.max_quarantine_rate,
+        max_processing_lag_s: args.max_processing_lag_minutes.saturating_mul(60),
     };
     let state = Arc::new(AppState::load(&args.lake, as_of, thresholds)?);
     let (listener, address) = bind(args.port).await?;
-    println!("Serving the StreamLake dashboard on http://{address}/ (lake {})", state.lake_root.display());
+    println!(
+        "Serving the StreamLake dashboard on http://{address}/ (lake {})",
+        state.lake_root.display()
+    );
     tracing::info!(address = %address, lake = %state.lake_root.display(), "Dashboard listening");
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
