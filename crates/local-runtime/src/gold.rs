@@ -313,12 +313,6 @@ fn parquet_bytes(schema: SchemaRef, batch: &RecordBatch) -> Result<Vec<u8>> {
     Ok(buffer)
 }
 
-/// Rebuilds every gold table from the whole lake.
-pub async fn refresh_everything(lake: &Lake) -> Result<GoldReport> {
-    let plan = plan_everything(lake).await?;
-    refresh_gold(lake, &plan).await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
