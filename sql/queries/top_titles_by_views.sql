@@ -2,10 +2,18 @@
 SELECT
   title_id,
   title_name,
-  ROUND(SUM(views), 3) AS views,
-  ROUND(SUM(hours_viewed), 2) AS hours_viewed,
-  SUM(plays) AS plays
-FROM daily_title_engagement
-GROUP BY title_id, title_name
-ORDER BY SUM(views) DESC, title_id
+  ROUND(total_views, 3) AS views,
+  ROUND(total_hours, 2) AS hours_viewed,
+  plays
+FROM (
+  SELECT
+    title_id,
+    title_name,
+    SUM(views) AS total_views,
+    SUM(hours_viewed) AS total_hours,
+    SUM(plays) AS plays
+  FROM daily_title_engagement
+  GROUP BY title_id, title_name
+) per_title
+ORDER BY total_views DESC, title_id
 LIMIT 10

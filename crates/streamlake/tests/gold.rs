@@ -188,6 +188,37 @@ fn gold_tables_equal_the_ground_truth_and_rebuild_byte_identically() {
         .collect();
     assert_eq!(got, truth.quarantined);
 
+    // The gold named queries (what the demo prints) agree with the truth.
+    let mut views: BTreeMap<&str, (f64, u64)> = BTreeMap::new();
+    for row in &gold.daily_title_engagement {
+        let entry = views.entry(&row.title_id).or_default();
+        entry.0 += row.views.unwrap();
+        entry.1 += row.plays;
+    }
+    let mut ranked: Vec<(&str, f64, u64)> =
+        views.iter().map(|(id, (v, p))| (*id, *v, *p)).collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    let top = common::named_rows(&lake, "top_titles_by_views");
+    assert_eq!(top.len(), 10);
+    for (row, (id, views, plays)) in top.iter().zip(&ranked) {
+        assert_eq!(row["title_id"].as_str(), Some(*id));
+        assert!((row["views"].as_f64().unwrap() - views).abs() <= 0.0005 + 1e-9, "{row:?}");
+        assert_eq!(row["plays"].as_u64(), Some(*plays));
+    }
+    let mut sessions: BTreeMap<String, u64> = BTreeMap::new();
+    for row in &gold.daily_playback_quality {
+        *sessions.entry(row.device_type.clone()).or_default() += row.sessions;
+    }
+    let quality = common::named_rows(&lake, "playback_quality_by_device");
+    let got: BTreeMap<String, u64> = quality
+        .iter()
+        .map(|row| {
+            (row["device_type"].as_str().unwrap().to_owned(), row["sessions"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(got, sessions);
+    assert_eq!(sessions.values().sum::<u64>(), truth.sessions);
+
     // A full rebuild, and a rebuild of one day, rewrite exactly the same files.
     let before = snapshot(&lake.join("gold"));
     assert!(before.len() >= 7 * 3, "one file per table and day: {}", before.len());
