@@ -1,4 +1,4 @@
-# The gold layer on AWS: the seven gold tables of the gold contract (columns, partition key,
+# The gold layer on AWS: the seven gold tables of docs/data_model.md (columns, partition key,
 # location under gold/netflix/ in the processed bucket), the pipeline_ledgers table they are
 # partly built from, and what the query-runner's refresh_gold needs: PROCESSED_BUCKET, the
 # IAM to replace a day of gold and register its partition, and the hourly schedule (on by
@@ -39,7 +39,7 @@ run "gold_tables_follow_the_contract" {
   command = plan
 
   variables {
-    # The gold contract, table by table: columns (name type, in order) and the partition
+    # The gold tables of docs/data_model.md, table by table: columns (name type, in order) and the partition
     # column (always string, the last output column of the gold query).
     expected_gold = {
       daily_title_engagement = {
@@ -85,7 +85,7 @@ run "gold_tables_follow_the_contract" {
     condition = alltrue([for name, t in var.expected_gold :
       [for c in aws_glue_catalog_table.parquet[name].storage_descriptor[0].columns : "${c.name} ${c.type}"] == t.columns
     ])
-    error_message = "A gold table's columns (names, types, order) differ from the gold contract."
+    error_message = "A gold table's columns (names, types, order) differ from docs/data_model.md."
   }
 
   assert {

@@ -1,5 +1,5 @@
 -- StreamLake gold in Snowflake, step 2: one external table per gold table.
--- Columns and order follow the gold contract (crates/event-model/src/schema.rs, sql/ddl/*.sql):
+-- Columns and order follow the gold tables (docs/data_model.md, crates/event-model/src/schema.rs, sql/ddl/*.sql):
 -- string -> VARCHAR, bigint -> BIGINT, double -> DOUBLE. The partition column (event_date or
 -- ingest_date) stays a 'YYYY-MM-DD' VARCHAR, as in Glue, and is parsed from the file path:
 --   <table>/event_date=2026-11-29/<file>

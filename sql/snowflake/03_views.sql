@@ -42,7 +42,7 @@ LEFT JOIN views v  ON v.event_date = e.event_date
 LEFT JOIN events ev ON ev.event_date = e.event_date;
 
 -- Playback quality per device over the last 7 days, with exact nearest-rank TTFH percentiles
--- (rank ceil(n/2) and ceil(0.95 n), as the gold contract defines them).
+-- (rank ceil(n/2) and ceil(0.95 n), as docs/data_model.md defines them).
 CREATE OR REPLACE VIEW playback_quality_by_device_last_7_days AS
 WITH quality AS (
   SELECT
