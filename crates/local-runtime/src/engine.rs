@@ -66,16 +66,26 @@ impl LocalQueryEngine {
     /// `[from, to]` (inclusive `YYYY-MM-DD`), held in memory. Queries that scan silver several
     /// times (the gold refresh's window functions) then read thousands of small Parquet files
     /// once instead of once per scan.
-    pub async fn pin_silver_days(&self, from: &str, to: &str) -> Result<usize> {
+    ///
+    /// Only `columns` are kept (the gold queries read a few of silver's sixteen), so the
+    /// pinned days stay small; the batches are spread over the session's partitions so that
+    /// scans of the pinned table run on every core.
+    pub async fn pin_silver_days(&self, from: &str, to: &str, columns: &[&str]) -> Result<usize> {
         let frame = self
             .ctx
             .table(PROCESSED_EVENTS.name)
             .await?
-            .filter(col("event_date").between(lit(from.to_owned()), lit(to.to_owned())))?;
+            .filter(col("event_date").between(lit(from.to_owned()), lit(to.to_owned())))?
+            .select_columns(columns)?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         let batches = frame.collect().await?;
         let rows = batches.iter().map(RecordBatch::num_rows).sum();
-        let table = MemTable::try_new(schema, vec![batches])?;
+        let lanes = self.ctx.state().config().target_partitions().max(1);
+        let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); lanes];
+        for (index, batch) in batches.into_iter().enumerate() {
+            partitions[index % lanes].push(batch);
+        }
+        let table = MemTable::try_new(schema, partitions)?;
         self.ctx.deregister_table(PROCESSED_EVENTS.name)?;
         self.ctx.register_table(PROCESSED_EVENTS.name, Arc::new(table))?;
         Ok(rows)

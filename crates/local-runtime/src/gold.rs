@@ -32,6 +32,19 @@ use crate::{Lake, LocalQueryEngine};
 /// Silver days refreshed per pass.
 pub const CHUNK_DAYS: u64 = 7;
 
+/// The silver columns the gold queries read: only these are pinned in memory.
+pub const SILVER_COLUMNS: [&str; 9] = [
+    "event_id",
+    "session_id",
+    "profile_id",
+    "title_id",
+    "event_type",
+    "device_type",
+    "country",
+    "event_ts",
+    "event_date",
+];
+
 /// The file name of a gold partition's only file.
 pub const GOLD_FILE: &str = "part-00000.snappy.parquet";
 
@@ -174,7 +187,9 @@ pub async fn refresh_gold(lake: &Lake, plan: &GoldPlan) -> Result<GoldReport> {
     for chunk in silver_chunks {
         let engine = LocalQueryEngine::open(lake.root()).await?;
         let read = chunk.read_window();
-        let pinned = engine.pin_silver_days(&day_text(read.from), &day_text(read.to)).await?;
+        let pinned = engine
+            .pin_silver_days(&day_text(read.from), &day_text(read.to), &SILVER_COLUMNS)
+            .await?;
         info!(from = %chunk.from, to = %chunk.to, silver_rows = pinned, "Refreshing gold");
         for (query, table_report) in GOLD_QUERIES.iter().zip(report.tables.iter_mut()) {
             if query.source == GoldSource::Silver {
