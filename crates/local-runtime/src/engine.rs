@@ -57,8 +57,23 @@ impl LocalQueryEngine {
         for spec in [&PROCESSED_EVENTS, &QUARANTINED_EVENTS].into_iter().chain(GOLD_TABLES) {
             register_partitioned(&ctx, &lake_root, spec, &document).await?;
         }
-        register_titles(&ctx, &lake_root).await?;
-        register_ledgers(&ctx, &lake_root).await?;
+        // The title dimension (one Parquet file), and the ledger zone read as NDJSON (one
+        // ledger per line and file) with the scalar fields as columns, as Athena's JSON SerDe
+        // reads it.
+        register_unpartitioned(
+            &ctx,
+            &lake_root,
+            &TITLES,
+            Arc::new(ParquetFormat::default()),
+            ".parquet",
+        )?;
+        register_unpartitioned(
+            &ctx,
+            &lake_root,
+            &LEDGERS,
+            Arc::new(JsonFormat::default()),
+            ".json",
+        )?;
         Ok(Self { ctx, lake_root })
     }
 
@@ -150,48 +165,31 @@ async fn register_partitioned(
     Ok(())
 }
 
-async fn register_titles(ctx: &SessionContext, lake_root: &Path) -> Result<()> {
-    let location = lake_root.join(TITLES.location);
+/// Registers the files ending in `extension` under `spec.location` as `spec.name`, with the
+/// spec's schema; an empty table when there are none yet.
+fn register_unpartitioned(
+    ctx: &SessionContext,
+    lake_root: &Path,
+    spec: &TableSpec,
+    format: Arc<dyn datafusion::datasource::file_format::FileFormat>,
+    extension: &str,
+) -> Result<()> {
+    let location = lake_root.join(spec.location);
     let has_file = std::fs::read_dir(&location)
         .map(|entries| {
-            entries.flatten().any(|entry| entry.file_name().to_string_lossy().ends_with(".parquet"))
+            entries.flatten().any(|entry| entry.file_name().to_string_lossy().ends_with(extension))
         })
         .unwrap_or(false);
     if !has_file {
-        ctx.register_table(
-            TITLES.name,
-            Arc::new(MemTable::try_new(TITLES.file_schema(), vec![vec![]])?),
-        )?;
+        let empty = MemTable::try_new(spec.file_schema(), vec![vec![]])?;
+        ctx.register_table(spec.name, Arc::new(empty))?;
         return Ok(());
     }
-    let options =
-        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let options = ListingOptions::new(format).with_file_extension(extension);
     let config = ListingTableConfig::new(directory_url(&location)?)
         .with_listing_options(options)
-        .with_schema(TITLES.file_schema());
-    ctx.register_table(TITLES.name, Arc::new(ListingTable::try_new(config)?))?;
-    Ok(())
-}
-
-/// `pipeline_ledgers`: the ledger zone read as NDJSON (one ledger per line and file), with the
-/// scalar fields of [`LEDGERS`] as columns, as Athena's JSON SerDe reads it.
-async fn register_ledgers(ctx: &SessionContext, lake_root: &Path) -> Result<()> {
-    let location = lake_root.join(LEDGERS.location);
-    let has_file = std::fs::read_dir(&location)
-        .map(|entries| {
-            entries.flatten().any(|entry| entry.file_name().to_string_lossy().ends_with(".json"))
-        })
-        .unwrap_or(false);
-    if !has_file {
-        let empty = MemTable::try_new(LEDGERS.file_schema(), vec![vec![]])?;
-        ctx.register_table(LEDGERS.name, Arc::new(empty))?;
-        return Ok(());
-    }
-    let options = ListingOptions::new(Arc::new(JsonFormat::default())).with_file_extension(".json");
-    let config = ListingTableConfig::new(directory_url(&location)?)
-        .with_listing_options(options)
-        .with_schema(LEDGERS.file_schema());
-    ctx.register_table(LEDGERS.name, Arc::new(ListingTable::try_new(config)?))?;
+        .with_schema(spec.file_schema());
+    ctx.register_table(spec.name, Arc::new(ListingTable::try_new(config)?))?;
     Ok(())
 }
 

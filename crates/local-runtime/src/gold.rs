@@ -11,7 +11,6 @@
 //! [`DateRange::read_window`]) pinned in memory, so memory grows with the chunk, not the lake.
 
 use std::collections::BTreeSet;
-use std::fs;
 
 use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow::compute::kernels::cmp::eq;
@@ -266,21 +265,7 @@ async fn refresh_query(
         let rows = filter_record_batch(&output, &mask)?;
         let key = format!("{}{GOLD_FILE}", query.partition_prefix(day));
         if rows.num_rows() == 0 {
-            let path = store.path_of(&key)?;
-            match fs::remove_file(&path) {
-                Ok(()) => {
-                    if let Some(directory) = path.parent() {
-                        let _ = fs::remove_dir(directory);
-                    }
-                }
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-                Err(error) => {
-                    return Err(Error::Core(pipeline_core::Error::io(
-                        format!("removing {}", path.display()),
-                        error,
-                    )))
-                }
-            }
+            store.delete(std::slice::from_ref(&key)).await?;
             removed.push(value);
             continue;
         }

@@ -33,20 +33,12 @@ fn rows<T: DeserializeOwned>(lake: &Path, sql: &str) -> Vec<T> {
 
 /// Every raw object, sorted by key (arrival order).
 fn raw_objects(lake: &Path) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "gz") {
-                out.push(path);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&lake.join("raw"), &mut out);
-    out.sort();
-    out
+    let raw = lake.join("raw");
+    snapshot(&raw)
+        .into_keys()
+        .filter(|path| path.extension().is_some_and(|e| e == "gz"))
+        .map(|path| raw.join(path))
+        .collect()
 }
 
 #[test]

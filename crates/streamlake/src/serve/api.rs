@@ -63,9 +63,13 @@ impl RangeParams {
     }
 }
 
-/// Runs SQL and returns its rows as JSON objects, in column order.
-async fn rows(state: &AppState, sql: &str) -> Result<Vec<Map<String, Value>>, ApiError> {
-    let engine = LocalQueryEngine::open(&state.lake_root).await.map_err(ApiError::internal)?;
+/// The engine over the lake as it is now (catalog re-read, so new gold partitions show).
+async fn open(state: &AppState) -> Result<LocalQueryEngine, ApiError> {
+    LocalQueryEngine::open(&state.lake_root).await.map_err(ApiError::internal)
+}
+
+/// Runs SQL and returns its rows as JSON objects keyed by column name.
+async fn rows(engine: &LocalQueryEngine, sql: &str) -> Result<Vec<Map<String, Value>>, ApiError> {
     let (schema, batches) = engine.query_batches(sql).await.map_err(ApiError::internal)?;
     let result = to_query_result(&schema, &batches).map_err(ApiError::internal)?;
     Ok(result
@@ -78,17 +82,19 @@ async fn rows(state: &AppState, sql: &str) -> Result<Vec<Map<String, Value>>, Ap
 }
 
 async fn rows_response(state: &AppState, sql: &str) -> ApiResult {
-    Ok(Json(json!({ "rows": rows(state, sql).await? })))
+    Ok(Json(json!({ "rows": rows(&open(state).await?, sql).await? })))
 }
 
 /// `/api/dates`: the days gold holds.
 pub async fn dates(State(state): State<Arc<AppState>>) -> ApiResult {
-    let dates: Vec<Value> =
-        rows(&state, "SELECT DISTINCT event_date FROM daily_event_types ORDER BY event_date")
-            .await?
-            .into_iter()
-            .filter_map(|mut row| row.remove("event_date"))
-            .collect();
+    let dates: Vec<Value> = rows(
+        &open(&state).await?,
+        "SELECT DISTINCT event_date FROM daily_event_types ORDER BY event_date",
+    )
+    .await?
+    .into_iter()
+    .filter_map(|mut row| row.remove("event_date"))
+    .collect();
     Ok(Json(json!({
         "min": dates.first().cloned().unwrap_or(Value::Null),
         "max": dates.last().cloned().unwrap_or(Value::Null),
@@ -114,7 +120,7 @@ pub async fn summary(
            (SELECT SUM(quarantined) FROM daily_data_quality WHERE {ingest}) AS quarantined,
            (SELECT SUM(duplicates_dropped) FROM daily_data_quality WHERE {ingest}) AS duplicates_dropped"
     );
-    let mut row = rows(&state, &sql).await?.into_iter().next().unwrap_or_default();
+    let mut row = rows(&open(&state).await?, &sql).await?.into_iter().next().unwrap_or_default();
     let count = |row: &Map<String, Value>, key: &str| row.get(key).and_then(Value::as_u64);
     let rate = match (count(&row, "quarantined"), count(&row, "records_in")) {
         (Some(q), Some(n)) if n > 0 => json!(q as f64 / n as f64),
@@ -250,8 +256,9 @@ pub async fn playback_quality(
     Query(params): Query<RangeParams>,
 ) -> ApiResult {
     let filter = params.predicate("event_date")?;
+    let engine = open(&state).await?;
     let mut quality = rows(
-        &state,
+        &engine,
         &format!(
             "SELECT device_type, SUM(sessions) AS sessions, SUM(playing_hours) AS playing_hours,
                     SUM(rebuffer_hours) AS rebuffer_hours,
@@ -265,7 +272,7 @@ pub async fn playback_quality(
     )
     .await?;
     let buckets = rows(
-        &state,
+        &engine,
         &format!(
             "SELECT device_type, ttfh_s, SUM(sessions) AS sessions
              FROM daily_ttfh_distribution WHERE {filter}
