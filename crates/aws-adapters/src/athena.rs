@@ -29,7 +29,7 @@ use crate::error::{port_error, AdapterError};
 
 const PORT: &str = "athena";
 /// The Glue database of the StreamLake tables (DESIGN §4).
-pub const DEFAULT_DATABASE: &str = "netflix-streams-aws";
+pub use crate::DEFAULT_DATABASE;
 /// Rows per `GetQueryResults` page (the API's maximum).
 pub const PAGE_SIZE: i32 = 1_000;
 

@@ -7,9 +7,16 @@
 //! endpoint override, S3 must use path-style addressing (`http://127.0.0.1:port/bucket/key`)
 //! because virtual-hosted buckets (`bucket.127.0.0.1`) do not resolve: [`s3_client`] turns
 //! path style on whenever an endpoint override is present.
+//!
+//! The HTTPS client is the SDK's own (hyper 1 + rustls), with `ring` as the crypto provider
+//! instead of the default `aws-lc-rs`: the same TLS 1.2/1.3 cipher suites, and no C build
+//! step (`aws-lc-sys`) in a cold compile. It is built once per [`SdkConfig`] and shared by
+//! every client made from it, and by the credential providers (IMDS, ECS, STS).
 
-use aws_config::SdkConfig;
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use aws_smithy_http_client::Builder as HttpClientBuilder;
 
 /// Explicit settings, for tests and tools that must not depend on the environment.
 #[derive(Debug, Clone, Default)]
@@ -40,7 +47,9 @@ pub async fn load_sdk_config() -> SdkConfig {
 
 /// The SDK configuration from the environment, overridden by `settings`.
 pub async fn load_sdk_config_with(settings: &AwsSettings) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let https =
+        HttpClientBuilder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https);
     if let Some(endpoint) = &settings.endpoint_url {
         loader = loader.endpoint_url(endpoint.clone());
     }
@@ -65,6 +74,7 @@ pub fn has_s3_endpoint_override(config: &SdkConfig) -> bool {
         || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|value| !value.is_empty())
 }
 
+#[cfg(feature = "s3")]
 /// An S3 client; path-style addressing when an endpoint override is set.
 pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
     let builder = aws_sdk_s3::config::Builder::from(config)
@@ -72,16 +82,19 @@ pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(builder.build())
 }
 
+#[cfg(feature = "firehose")]
 /// A Firehose client.
 pub fn firehose_client(config: &SdkConfig) -> aws_sdk_firehose::Client {
     aws_sdk_firehose::Client::new(config)
 }
 
+#[cfg(feature = "glue")]
 /// A Glue client.
 pub fn glue_client(config: &SdkConfig) -> aws_sdk_glue::Client {
     aws_sdk_glue::Client::new(config)
 }
 
+#[cfg(feature = "athena")]
 /// An Athena client.
 pub fn athena_client(config: &SdkConfig) -> aws_sdk_athena::Client {
     aws_sdk_athena::Client::new(config)

@@ -7,8 +7,10 @@
 //! failure kind, the service's error code and the HTTP status: throttling, 5xx and timeouts
 //! are retryable; other 4xx (validation, access denied, missing resources) are not.
 
-use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// Errors specific to this crate (configuration and invariants the SDK cannot check).
 #[derive(Debug, thiserror::Error)]
@@ -198,6 +200,7 @@ impl SdkFailure {
 
 /// Maps an SDK error to a port error (never `NotFound`: callers that expect absence check
 /// [`SdkFailure::is_not_found`] first).
+#[cfg_attr(not(any(feature = "s3", feature = "athena")), allow(dead_code))]
 pub(crate) fn port_error<E>(
     port: &'static str,
     context: &str,

@@ -18,7 +18,7 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use pipeline_core::ports::{BlobReader, BlobStore, ObjectMeta};
+use pipeline_core::ports::{BlobReader, BlobStore, ConditionalWrite, ObjectMeta, WriteCondition};
 use pipeline_core::{Error, Result};
 
 use crate::error::AdapterError;
@@ -177,6 +177,31 @@ impl BlobStore for S3Lake {
 
     async fn exists(&self, key: &str) -> Result<bool> {
         self.store(key)?.exists(key).await
+    }
+
+    async fn get_tagged(&self, key: &str) -> Result<Option<(Bytes, String)>> {
+        self.store(key)?.get_tagged(key).await
+    }
+
+    async fn put_if(
+        &self,
+        key: &str,
+        body: Bytes,
+        condition: &WriteCondition,
+    ) -> Result<ConditionalWrite> {
+        self.store(key)?.put_if(key, body, condition).await
+    }
+
+    async fn get_tail(&self, key: &str, len: u64) -> Result<Bytes> {
+        self.store(key)?.get_tail(key, len).await
+    }
+
+    fn uri_of(&self, key: &str) -> String {
+        self.layout.uri(key).unwrap_or_else(|_| key.to_owned())
+    }
+
+    fn key_of_uri(&self, uri: &str) -> Option<String> {
+        self.layout.key_of_uri(uri)
     }
 
     async fn delete(&self, keys: &[String]) -> Result<()> {

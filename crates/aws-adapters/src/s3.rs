@@ -26,7 +26,7 @@ use aws_sdk_s3::types::{
     ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier,
 };
 use bytes::Bytes;
-use pipeline_core::ports::{BlobReader, BlobStore, ObjectMeta};
+use pipeline_core::ports::{BlobReader, BlobStore, ConditionalWrite, ObjectMeta, WriteCondition};
 use pipeline_core::{Error, Result};
 use tokio::io::AsyncWriteExt;
 use tracing::{debug, warn};
@@ -139,6 +139,13 @@ pub fn plan_parts(size: u64, part_size: u64) -> Vec<PartPlan> {
             }
         })
         .collect()
+}
+
+/// Whether a conditional `PutObject` failed on its condition (412 `PreconditionFailed`) or
+/// lost a race with another conditional write (409 `ConditionalRequestConflict`).
+pub fn is_condition_conflict(code: Option<&str>, status: Option<u16>) -> bool {
+    matches!(code, Some("PreconditionFailed" | "ConditionalRequestConflict"))
+        || matches!(status, Some(412 | 409))
 }
 
 /// A blob store in one S3 bucket, under an optional prefix.
@@ -395,6 +402,109 @@ impl BlobStore for S3BlobStore {
 
     async fn put(&self, key: &str, body: Bytes) -> Result<()> {
         self.put_single(key, ByteStream::from(body)).await
+    }
+
+    async fn get_tagged(&self, key: &str) -> Result<Option<(Bytes, String)>> {
+        let output = match self
+            .client
+            .get_object()
+            .bucket(&self.config.bucket)
+            .key(self.s3_key(key))
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(error) => {
+                let failure = SdkFailure::of(&error);
+                if failure.is_not_found() {
+                    return Ok(None);
+                }
+                return Err(failure.into_port_error(PORT, &format!("GetObject {}", self.uri(key))));
+            }
+        };
+        // The ETag exactly as S3 sent it (quoted): `If-Match` compares it.
+        let etag = output.e_tag().unwrap_or_default().to_owned();
+        let data = output.body.collect().await.map_err(|error| Error::Port {
+            port: PORT,
+            message: format!("reading the body of {}: {error}", self.uri(key)),
+            retryable: true,
+        })?;
+        Ok(Some((data.into_bytes(), etag)))
+    }
+
+    /// S3 conditional writes: `If-None-Match: *` creates only; `If-Match: <etag>` replaces
+    /// only that version. S3 answers a failed condition with 412 `PreconditionFailed`, and a
+    /// conflicting concurrent conditional write with 409 `ConditionalRequestConflict`; both
+    /// mean "re-read and retry" ([`ConditionalWrite::Conflict`]).
+    async fn put_if(
+        &self,
+        key: &str,
+        body: Bytes,
+        condition: &WriteCondition,
+    ) -> Result<ConditionalWrite> {
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.config.bucket)
+            .key(self.s3_key(key))
+            .body(ByteStream::from(body));
+        let request = match condition {
+            WriteCondition::Absent => request.if_none_match("*"),
+            WriteCondition::Matches(etag) => request.if_match(etag),
+        };
+        match request.send().await {
+            Ok(output) => Ok(ConditionalWrite::Written {
+                etag: output.e_tag().unwrap_or_default().to_owned(),
+            }),
+            Err(error) => {
+                let failure = SdkFailure::of(&error);
+                if is_condition_conflict(failure.code.as_deref(), failure.status) {
+                    Ok(ConditionalWrite::Conflict)
+                } else {
+                    Err(failure.into_port_error(
+                        PORT,
+                        &format!("PutObject {} (conditional)", self.uri(key)),
+                    ))
+                }
+            }
+        }
+    }
+
+    async fn get_tail(&self, key: &str, len: u64) -> Result<Bytes> {
+        let output = self
+            .client
+            .get_object()
+            .bucket(&self.config.bucket)
+            .key(self.s3_key(key))
+            .range(format!("bytes=-{}", len.max(1)))
+            .send()
+            .await
+            .map_err(|error| {
+                SdkFailure::of(&error).into_not_found_or_port_error(
+                    PORT,
+                    "GetObject (range)",
+                    self.uri(key),
+                )
+            })?;
+        let data = output.body.collect().await.map_err(|error| Error::Port {
+            port: PORT,
+            message: format!("reading the body of {}: {error}", self.uri(key)),
+            retryable: true,
+        })?;
+        Ok(data.into_bytes())
+    }
+
+    fn uri_of(&self, key: &str) -> String {
+        self.uri(key)
+    }
+
+    fn key_of_uri(&self, uri: &str) -> Option<String> {
+        let rest = uri.strip_prefix("s3://")?;
+        let (bucket, s3_key) = rest.split_once('/')?;
+        if bucket != self.config.bucket {
+            return None;
+        }
+        self.store_key(s3_key).map(str::to_owned)
     }
 
     async fn put_file(&self, key: &str, path: &Path) -> Result<()> {

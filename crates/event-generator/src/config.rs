@@ -29,6 +29,10 @@ pub struct GeneratorConfig {
     /// Share of clean events additionally sent a second time, byte-identical, in the same
     /// batch (Firehose-style retry duplicates). In `[0, 1]`; default 0.
     pub duplicate_rate: f64,
+    /// Share of clean events the producer sends again 2–15 minutes later (a retry after a
+    /// lost acknowledgement): the copy lands in a *different* raw object, so only compaction's
+    /// cross-object dedup removes it. In `[0, 1]`; default 0.
+    pub resend_rate: f64,
     /// Bad records injected per clean event, spread across every injectable reason code. In
     /// `[0, 1]`; default 0.
     pub bad_record_rate: f64,
@@ -49,6 +53,7 @@ impl GeneratorConfig {
             seed,
             start_date,
             duplicate_rate: 0.0,
+            resend_rate: 0.0,
             bad_record_rate: 0.0,
             title_count: DEFAULT_TITLE_COUNT,
             stream_name: DEFAULT_STREAM_NAME.to_owned(),
@@ -57,9 +62,11 @@ impl GeneratorConfig {
 
     /// Checks that the config is in the supported range.
     pub fn validate(&self) -> Result<()> {
-        for (name, rate) in
-            [("duplicate_rate", self.duplicate_rate), ("bad_record_rate", self.bad_record_rate)]
-        {
+        for (name, rate) in [
+            ("duplicate_rate", self.duplicate_rate),
+            ("resend_rate", self.resend_rate),
+            ("bad_record_rate", self.bad_record_rate),
+        ] {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(Error::InvalidConfig(format!("{name} must be in [0, 1], got {rate}")));
             }
@@ -118,6 +125,7 @@ mod tests {
     fn out_of_range_values_are_rejected() {
         let bad = [
             GeneratorConfig { duplicate_rate: 1.5, ..config() },
+            GeneratorConfig { resend_rate: 2.0, ..config() },
             GeneratorConfig { bad_record_rate: -0.1, ..config() },
             GeneratorConfig { bad_record_rate: f64::NAN, ..config() },
             GeneratorConfig { title_count: 499, ..config() },

@@ -38,6 +38,9 @@ pub const MAX_BATCH_SPAN_SECS: i64 = 1;
 /// The longest delivery lag of a clean event (offline downloads): 3 days.
 pub const MAX_LAG_SECS: i64 = 3 * 86_400;
 
+/// How much later a producer re-sends an event (seconds): always past a 60 s Firehose buffer
+/// interval, so the copy lands in a later object than the original.
+const RESEND_DELAY_SECS: std::ops::RangeInclusive<i64> = 120..=900;
 /// Share of bad records that reuse the `event_id` of a clean event and are sent before it.
 const SHADOW_SHARE: f64 = 0.35;
 /// Share of clean events with a non-canonical (lower/mixed-case) enum spelling.
@@ -77,6 +80,9 @@ enum Payload {
     Clean { event: Box<CleanEvent>, duplicate: bool },
     /// A bad record, already rendered.
     Bad { data: Vec<u8>, reason: ReasonCode },
+    /// A clean event sent again later by the producer (a retry after a lost acknowledgement),
+    /// so that it lands in a different Firehose object.
+    Resend { event: Box<CleanEvent> },
 }
 
 /// Records released from the queue that must travel in the same batch (an original and its
@@ -345,6 +351,11 @@ impl Generator {
                     self.tally.duplicates += 1;
                     self.tally.records_sent += 1;
                 }
+                let resend = fault_rng.random_bool(self.config.resend_rate);
+                if resend {
+                    self.tally.resends += 1;
+                    self.tally.records_sent += 1;
+                }
                 let bad = self.inject_bad(&event, arrival_ts, &mut fault_rng);
                 let (before, after) = match bad {
                     Some((data, reason, true)) => (Some((data, reason)), None),
@@ -353,6 +364,13 @@ impl Generator {
                 };
                 if let Some((data, reason)) = before {
                     self.push(arrival_ts, Payload::Bad { data, reason });
+                }
+                if resend {
+                    let delay = fault_rng.random_range(RESEND_DELAY_SECS);
+                    self.push(
+                        arrival_ts + delay,
+                        Payload::Resend { event: Box::new(event.clone()) },
+                    );
                 }
                 self.push(arrival_ts, Payload::Clean { event: Box::new(event), duplicate });
                 if let Some((data, reason)) = after {
@@ -446,6 +464,17 @@ fn into_unit(arrival_ts: i64, payload: Payload) -> Unit {
             }
             records.push(Record { data, arrival_ts });
             Unit { arrival_ts, records, bytes, clean: true, reason: None }
+        }
+        Payload::Resend { event } => {
+            let data = event.render();
+            let bytes = data.len();
+            Unit {
+                arrival_ts,
+                records: vec![Record { data, arrival_ts }],
+                bytes,
+                clean: false,
+                reason: None,
+            }
         }
         Payload::Bad { data, reason } => {
             let bytes = data.len();

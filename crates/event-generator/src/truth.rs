@@ -25,8 +25,13 @@ pub struct GroundTruth {
     /// Records put into batches: clean events, their duplicates and the bad records that
     /// Firehose accepts.
     pub records_sent: u64,
-    /// Byte-identical re-sends of clean events: the expected `duplicates_dropped`.
+    /// Byte-identical re-sends of clean events in the same batch: the expected
+    /// `duplicates_dropped` of the object ledgers.
     pub duplicates: u64,
+    /// Clean events re-sent minutes later, into a later raw object: removed by compaction
+    /// (cross-object duplicates), or by the transformer when both copies share an object.
+    #[serde(default)]
+    pub resends: u64,
     /// Clean events per UTC date of `event_ts` (`YYYY-MM-DD`): the rows per silver partition.
     pub rows_per_date: BTreeMap<String, u64>,
     /// Clean events per canonical (upper-case) event type.
@@ -71,6 +76,7 @@ pub(crate) struct Tally {
     pub(crate) clean_events: u64,
     pub(crate) records_sent: u64,
     pub(crate) duplicates: u64,
+    pub(crate) resends: u64,
     pub(crate) rows_per_day: BTreeMap<i64, u64>,
     pub(crate) event_types: [u64; 9],
     pub(crate) devices: [u64; 5],
@@ -145,6 +151,7 @@ impl Tally {
             clean_events: self.clean_events,
             records_sent: self.records_sent,
             duplicates: self.duplicates,
+            resends: self.resends,
             rows_per_date: self
                 .rows_per_day
                 .iter()

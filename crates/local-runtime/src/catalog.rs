@@ -199,11 +199,18 @@ impl PartitionCatalog for LocalCatalog {
                     )));
                 }
                 let name = partition.values.join("/");
-                if let std::collections::btree_map::Entry::Vacant(entry) =
-                    table.partitions.entry(name)
-                {
-                    entry.insert(partition.location.clone());
-                    added += 1;
+                match table.partitions.entry(name) {
+                    std::collections::btree_map::Entry::Vacant(entry) => {
+                        entry.insert(partition.location.clone());
+                        added += 1;
+                    }
+                    // A lake from before committed tables: its silver partitions move from
+                    // the data directory to the manifest directory (Glue's UpdatePartition).
+                    std::collections::btree_map::Entry::Occupied(mut entry) => {
+                        if *entry.get() != partition.location {
+                            entry.insert(partition.location.clone());
+                        }
+                    }
                 }
             }
             Ok(added)

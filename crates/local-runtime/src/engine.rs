@@ -25,8 +25,12 @@ use event_model::schema::{
 use pipeline_core::ports::{QueryEngine, QueryResult, ResultColumn};
 use serde_json::{Number, Value};
 
+use pipeline_core::commit::{committed_table, manifest_files, CommittedTable};
+
 use crate::catalog::{CatalogDocument, LocalCatalog};
 use crate::error::{Error, Result};
+use crate::fs_store::LocalBlobStore;
+use crate::symlink_table::{SymlinkPartition, SymlinkTable};
 
 /// A DataFusion session over one lake.
 pub struct LocalQueryEngine {
@@ -139,6 +143,9 @@ async fn register_partitioned(
         .get(spec.name)
         .map(|table| table.partitions.keys().cloned().collect())
         .unwrap_or_default();
+    if let Some(table) = committed_table(spec.name) {
+        return register_committed(ctx, lake_root, table, &partitions).await;
+    }
     let location = lake_root.join(spec.location);
     if partitions.is_empty() || !location.is_dir() {
         let empty = MemTable::try_new(spec.table_schema(), vec![vec![]])?;
@@ -162,6 +169,39 @@ async fn register_partitioned(
         col(*key).in_list(partitions.iter().map(|value| lit(value.clone())).collect(), false),
     )?;
     ctx.register_table(spec.name, visible.into_view())?;
+    Ok(())
+}
+
+/// Registers a committed table: each catalogued partition reads exactly the files its
+/// symlink manifest lists ([`SymlinkTable`]), as Athena reads a `SymlinkTextInputFormat`
+/// table. A partition without a manifest (never committed) is empty.
+async fn register_committed(
+    ctx: &SessionContext,
+    lake_root: &Path,
+    table: &CommittedTable,
+    values: &[String],
+) -> Result<()> {
+    let store = LocalBlobStore::new(lake_root);
+    let mut partitions = Vec::with_capacity(values.len());
+    for value in values {
+        let mut files = Vec::new();
+        for key in manifest_files(&store, table, value).await? {
+            let path = store.path_of(&key)?;
+            let size = std::fs::metadata(&path)
+                .map_err(|error| {
+                    Error::Query(format!(
+                        "{} {}: the manifest lists {key}, which cannot be read: {error}",
+                        table.name(),
+                        table.partition_name(value)
+                    ))
+                })?
+                .len();
+            files.push((path, size));
+        }
+        partitions.push(SymlinkPartition { value: value.clone(), files });
+    }
+    let provider = SymlinkTable::new(table.spec.file_schema(), table.partition_key(), partitions);
+    ctx.register_table(table.name(), Arc::new(provider))?;
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use std::time::UNIX_EPOCH;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use pipeline_core::ports::{BlobReader, BlobStore, ObjectMeta};
+use pipeline_core::ports::{BlobReader, BlobStore, ConditionalWrite, ObjectMeta, WriteCondition};
 use pipeline_core::{Error, Result};
 use sha2::{Digest, Sha256};
 
@@ -21,6 +21,10 @@ use crate::error::io;
 
 /// Prefix of the temporary files this store writes; they are never listed.
 const TEMP_PREFIX: &str = ".tmp-";
+
+/// The lock file that makes conditional writes atomic across processes (under the root;
+/// like every name starting with `.`, never listed).
+pub const COMMIT_LOCK: &str = ".commit.lock";
 
 /// A blob store rooted at a local directory.
 #[derive(Debug, Clone)]
@@ -105,6 +109,30 @@ impl LocalBlobStore {
     }
 }
 
+impl LocalBlobStore {
+    /// Runs `f` holding the lake's commit lock (an exclusive `flock`, so concurrent processes
+    /// on the same lake serialise their conditional writes).
+    fn with_commit_lock<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        fs::create_dir_all(&self.root)
+            .map_err(|error| io(format!("creating {}", self.root.display()), error))?;
+        let path = self.root.join(COMMIT_LOCK);
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|error| io(format!("opening {}", path.display()), error))?;
+        lock.lock().map_err(|error| io("locking the lake for a commit", error))?;
+        let result = f();
+        drop(lock);
+        result
+    }
+}
+
+fn hash_bytes(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 fn not_found_or_io(key: &str, error: io::Error) -> Error {
     if error.kind() == io::ErrorKind::NotFound {
         Error::NotFound(key.to_owned())
@@ -141,7 +169,8 @@ fn walk(directory: &Path, files: &mut Vec<PathBuf>) -> io::Result<()> {
         let entry = entry?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with(TEMP_PREFIX) || name.starts_with(".staged-") {
+        // Temporary files, staging, locks: nothing whose name starts with `.` is an object.
+        if name.starts_with('.') {
             continue;
         }
         let file_type = entry.file_type()?;
@@ -230,6 +259,53 @@ impl BlobStore for LocalBlobStore {
         }
         Ok(())
     }
+
+    async fn get_tagged(&self, key: &str) -> Result<Option<(Bytes, String)>> {
+        Ok(self.get(key).await?.map(|bytes| {
+            let etag = hash_bytes(&bytes);
+            (bytes, etag)
+        }))
+    }
+
+    /// Check and write happen under the lake's commit lock, the write itself staged and
+    /// renamed into place: a reader sees the old object or the new one, whole.
+    async fn put_if(
+        &self,
+        key: &str,
+        body: Bytes,
+        condition: &WriteCondition,
+    ) -> Result<ConditionalWrite> {
+        let path = self.path_of(key)?;
+        self.with_commit_lock(|| {
+            let current = match fs::read(&path) {
+                Ok(bytes) => Some(hash_bytes(&bytes)),
+                Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+                Err(error) => return Err(io(format!("reading {key}"), error)),
+            };
+            let holds = match (condition, &current) {
+                (WriteCondition::Absent, None) => true,
+                (WriteCondition::Matches(expected), Some(etag)) => expected == etag,
+                _ => false,
+            };
+            if !holds {
+                return Ok(ConditionalWrite::Conflict);
+            }
+            self.write_atomically(key, |file| file.write_all(&body))?;
+            Ok(ConditionalWrite::Written { etag: hash_bytes(&body) })
+        })
+    }
+
+    async fn get_tail(&self, key: &str, len: u64) -> Result<Bytes> {
+        use std::io::{Seek, SeekFrom};
+        let path = self.path_of(key)?;
+        let mut file = File::open(&path).map_err(|error| not_found_or_io(key, error))?;
+        let size = file.metadata().map_err(|error| io(format!("reading {key}"), error))?.len();
+        let start = size.saturating_sub(len);
+        file.seek(SeekFrom::Start(start)).map_err(|error| io(format!("reading {key}"), error))?;
+        let mut tail = Vec::with_capacity(usize::try_from(size - start).unwrap_or(0));
+        file.read_to_end(&mut tail).map_err(|error| io(format!("reading {key}"), error))?;
+        Ok(Bytes::from(tail))
+    }
 }
 
 #[cfg(test)]
@@ -257,6 +333,37 @@ mod tests {
         assert_eq!(store.head("d/x").await.unwrap().etag, meta.etag);
         store.put("d/x", Bytes::from_static(b"334")).await.unwrap();
         assert_ne!(store.head("d/x").await.unwrap().etag, meta.etag);
+    }
+
+    #[tokio::test]
+    async fn conditional_writes_compare_etags() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::new(dir.path());
+        let first = store.put_if("s/x.json", Bytes::from_static(b"1"), &WriteCondition::Absent);
+        let ConditionalWrite::Written { etag } = first.await.unwrap() else { panic!("written") };
+        assert_eq!(
+            store
+                .put_if("s/x.json", Bytes::from_static(b"2"), &WriteCondition::Absent)
+                .await
+                .unwrap(),
+            ConditionalWrite::Conflict
+        );
+        let (body, tag) = store.get_tagged("s/x.json").await.unwrap().unwrap();
+        assert_eq!((body.as_ref(), tag.as_str()), (&b"1"[..], etag.as_str()));
+        let stale = WriteCondition::Matches("0".repeat(64));
+        assert_eq!(
+            store.put_if("s/x.json", Bytes::from_static(b"3"), &stale).await.unwrap(),
+            ConditionalWrite::Conflict
+        );
+        let fresh = WriteCondition::Matches(etag);
+        assert!(matches!(
+            store.put_if("s/x.json", Bytes::from_static(b"4"), &fresh).await.unwrap(),
+            ConditionalWrite::Written { .. }
+        ));
+        assert_eq!(store.get("s/x.json").await.unwrap().unwrap(), Bytes::from_static(b"4"));
+        assert_eq!(store.get_tail("s/x.json", 10).await.unwrap(), Bytes::from_static(b"4"));
+        let keys: Vec<String> = store.list("").await.unwrap().into_iter().map(|m| m.key).collect();
+        assert_eq!(keys, ["s/x.json"], "the lock file is not an object");
     }
 
     #[tokio::test]

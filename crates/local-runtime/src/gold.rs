@@ -1,16 +1,23 @@
-//! The local gold refresh: the queries of `sql/gold/` on DataFusion, written as one
-//! deterministic Snappy Parquet file per table and day
-//! (`gold/netflix/<table>/<key>=<day>/part-00000.snappy.parquet`) and registered in the local
-//! catalog, the way the query-runner's `INSERT INTO` fills the Glue tables on Athena.
+//! The local gold refresh: the queries of `sql/gold/` on DataFusion, each day written as one
+//! deterministic Snappy Parquet file under a fresh, content-addressed directory
+//! (`gold/netflix/<table>/<key>=<day>/r-<hash>/part-00000.snappy.parquet`) and then
+//! **committed** (DESIGN §8): the day's list of files is replaced in one atomic step, so a
+//! reader sees the old day or the new day, never an empty or doubled one. Nothing is deleted
+//! before its replacement is committed; the old file goes at the next garbage collection.
 //!
-//! A refresh covers whole days: every day of a refreshed range is rewritten, or removed (file
-//! and catalog partition) when the query returns no rows for it. Refreshing the same lake twice
-//! gives byte-identical files: the query output is ordered, and no wall-clock time is written.
+//! Each commit records the silver versions it was computed from (its *lineage*: the versions
+//! of silver days D-1, D and D+1 for day D; for the arrival-day tables, the number of ledgers
+//! of the day). A refresh computed from older inputs than the committed day's is refused, so a
+//! late refresh never replaces a newer one, and [`plan_stale`] refreshes exactly the days
+//! whose inputs changed since their last commit (which also catches up after a crash).
+//!
+//! Refreshing the same lake twice gives byte-identical files: the query output is ordered,
+//! and no wall-clock time is written into data.
 //!
 //! Silver is read in chunks of [`CHUNK_DAYS`] days (plus one day either side, see
 //! [`DateRange::read_window`]) pinned in memory, so memory grows with the chunk, not the lake.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow::compute::kernels::cmp::eq;
@@ -20,10 +27,14 @@ use bytes::Bytes;
 use chrono::NaiveDate;
 use event_model::schema::{TableSpec, PROCESSED_EVENTS, QUARANTINED_EVENTS};
 use parquet::arrow::ArrowWriter;
+use pipeline_core::commit::{
+    commit, read_state, Change, CommittedFile, FileOrigin, Operation, GOLD, SILVER,
+};
 use pipeline_core::encode::writer_properties;
-use pipeline_core::gold::{parse_day, DateRange, GoldQuery, GoldSource, GOLD_QUERIES};
+use pipeline_core::gold::{parse_day, DateRange, GoldSource, GOLD_QUERIES};
 use pipeline_core::{BlobStore, Ledger, PartitionCatalog, PartitionSpec};
-use tracing::info;
+use sha2::{Digest, Sha256};
+use tracing::{info, warn};
 
 use crate::error::{Error, Result};
 use crate::{Lake, LocalQueryEngine};
@@ -44,7 +55,7 @@ pub const SILVER_COLUMNS: [&str; 9] = [
     "event_date",
 ];
 
-/// The file name of a gold partition's only file.
+/// The file name of a gold partition's only file (in its refresh directory).
 pub const GOLD_FILE: &str = "part-00000.snappy.parquet";
 
 /// The days a refresh covers.
@@ -97,10 +108,12 @@ pub struct GoldTableReport {
     pub table: &'static str,
     /// Partitions (days) written.
     pub partitions_written: usize,
-    /// Partitions removed because the refreshed day has no rows any more.
+    /// Partitions committed empty because the refreshed day has no rows any more.
     pub partitions_removed: usize,
     /// Rows written.
     pub rows: usize,
+    /// Days not committed because a newer refresh (from newer inputs) already was.
+    pub superseded: usize,
 }
 
 /// What a refresh did.
@@ -168,6 +181,93 @@ fn runs(days: &BTreeSet<NaiveDate>) -> Vec<DateRange> {
     ranges
 }
 
+/// What each gold day was computed from: silver partition versions by day, and ledgers by
+/// arrival day. Read *before* the engine opens, so a recorded version is never newer than the
+/// data the query saw.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    silver: BTreeMap<NaiveDate, u64>,
+    ledgers: BTreeMap<NaiveDate, u64>,
+}
+
+impl Inputs {
+    /// The current inputs of the lake.
+    pub async fn read(lake: &Lake, ledgers: &[Ledger]) -> Result<Self> {
+        let store = lake.store();
+        let mut silver = BTreeMap::new();
+        for value in pipeline_core::commit::committed_partitions(store.as_ref(), &SILVER).await? {
+            let (state, _) = read_state(store.as_ref(), &SILVER, &value).await?;
+            if let Ok(day) = parse_day(&value) {
+                silver.insert(day, state.version);
+            }
+        }
+        let mut by_day = BTreeMap::new();
+        for ledger in ledgers {
+            if let Some(day) = ledger.ingest_timestamp.get(..10).and_then(|d| parse_day(d).ok()) {
+                *by_day.entry(day).or_insert(0) += 1;
+            }
+        }
+        Ok(Self { silver, ledgers: by_day })
+    }
+
+    /// The lineage of gold `day` for a table computed from `source`.
+    pub fn lineage(&self, source: GoldSource, day: NaiveDate) -> BTreeMap<String, u64> {
+        match source {
+            GoldSource::Silver => DateRange::day(day)
+                .read_window()
+                .days()
+                .filter_map(|d| self.silver.get(&d).map(|version| (day_text(d), *version)))
+                .collect(),
+            GoldSource::Arrivals => self
+                .ledgers
+                .get(&day)
+                .map(|count| BTreeMap::from([("ledgers".to_owned(), *count)]))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Whether `candidate` was computed from inputs at least as new as `committed` in every
+/// entry: only then may it replace the committed day.
+fn not_older(candidate: &BTreeMap<String, u64>, committed: &BTreeMap<String, u64>) -> bool {
+    committed.iter().all(|(input, version)| candidate.get(input).is_some_and(|v| v >= version))
+}
+
+/// The days whose gold is stale: a silver day (or a neighbour) changed version, or an arrival
+/// day got new ledgers, since the day's last gold commit; and days whose gold has inputs no
+/// longer present.
+pub async fn plan_stale(lake: &Lake, ledgers: &[Ledger]) -> Result<GoldPlan> {
+    let inputs = Inputs::read(lake, ledgers).await?;
+    let store = lake.store();
+    let mut plan = GoldPlan::default();
+    for (query, table) in GOLD_QUERIES.iter().zip(GOLD.iter()) {
+        let mut days: BTreeSet<NaiveDate> = match query.source {
+            GoldSource::Silver => inputs
+                .silver
+                .keys()
+                .flat_map(|day| DateRange::day(*day).read_window().days().collect::<Vec<_>>())
+                .collect(),
+            GoldSource::Arrivals => inputs.ledgers.keys().copied().collect(),
+        };
+        for value in pipeline_core::commit::committed_partitions(store.as_ref(), table).await? {
+            if let Ok(day) = parse_day(&value) {
+                days.insert(day);
+            }
+        }
+        for day in days {
+            let (state, _) = read_state(store.as_ref(), table, &day_text(day)).await?;
+            let expected = inputs.lineage(query.source, day);
+            if state.lineage != expected && !(state.version == 0 && expected.is_empty()) {
+                match query.source {
+                    GoldSource::Silver => plan.silver.insert(day),
+                    GoldSource::Arrivals => plan.arrivals.insert(day),
+                };
+            }
+        }
+    }
+    Ok(plan)
+}
+
 /// Refreshes the gold tables for the days of `plan`.
 pub async fn refresh_gold(lake: &Lake, plan: &GoldPlan) -> Result<GoldReport> {
     let mut report = GoldReport {
@@ -178,31 +278,37 @@ pub async fn refresh_gold(lake: &Lake, plan: &GoldPlan) -> Result<GoldReport> {
                 partitions_written: 0,
                 partitions_removed: 0,
                 rows: 0,
+                superseded: 0,
             })
             .collect(),
     };
+    let ledgers = crate::ingest::read_ledgers(lake).await?;
     let silver_chunks: Vec<DateRange> =
         runs(&plan.silver).iter().flat_map(|run| run.chunks(CHUNK_DAYS)).collect();
     for chunk in silver_chunks {
+        let inputs = Inputs::read(lake, &ledgers).await?;
         let engine = LocalQueryEngine::open(lake.root()).await?;
         let read = chunk.read_window();
         let pinned = engine
             .pin_silver_days(&day_text(read.from), &day_text(read.to), &SILVER_COLUMNS)
             .await?;
         info!(from = %chunk.from, to = %chunk.to, silver_rows = pinned, "Refreshing gold");
-        for (query, table_report) in GOLD_QUERIES.iter().zip(report.tables.iter_mut()) {
+        for (index, query) in GOLD_QUERIES.iter().enumerate() {
             if query.source == GoldSource::Silver {
-                refresh_query(lake, &engine, query, &chunk, table_report).await?;
+                refresh_query(lake, &engine, index, &chunk, &inputs, &mut report.tables[index])
+                    .await?;
             }
         }
     }
     let arrival_runs = runs(&plan.arrivals);
     if !arrival_runs.is_empty() {
+        let inputs = Inputs::read(lake, &ledgers).await?;
         let engine = LocalQueryEngine::open(lake.root()).await?;
         for range in arrival_runs {
-            for (query, table_report) in GOLD_QUERIES.iter().zip(report.tables.iter_mut()) {
+            for (index, query) in GOLD_QUERIES.iter().enumerate() {
                 if query.source == GoldSource::Arrivals {
-                    refresh_query(lake, &engine, query, &range, table_report).await?;
+                    refresh_query(lake, &engine, index, &range, &inputs, &mut report.tables[index])
+                        .await?;
                 }
             }
         }
@@ -212,6 +318,7 @@ pub async fn refresh_gold(lake: &Lake, plan: &GoldPlan) -> Result<GoldReport> {
             table = table.table,
             partitions = table.partitions_written,
             removed = table.partitions_removed,
+            superseded = table.superseded,
             rows = table.rows,
             "Refreshed gold table"
         );
@@ -231,14 +338,21 @@ fn string_column(batch: &RecordBatch, index: usize) -> Result<&StringArray> {
         .ok_or_else(|| Error::Query(format!("column {index} is not a string column")))
 }
 
-/// Runs one gold query for `range` and rewrites each of its days.
+/// Runs gold query `index` for `range` and commits each of its days: the new file is
+/// written first, under a directory named by its content hash, then the day's file list is
+/// replaced by it in one commit that records the day's lineage. A day with no rows any more
+/// is committed empty.
 async fn refresh_query(
     lake: &Lake,
     engine: &LocalQueryEngine,
-    query: &GoldQuery,
+    index: usize,
     range: &DateRange,
+    inputs: &Inputs,
     report: &mut GoldTableReport,
 ) -> Result<()> {
+    let (Some(query), Some(table)) = (GOLD_QUERIES.get(index), GOLD.get(index)) else {
+        return Err(Error::Query(format!("no gold table {index}")));
+    };
     let spec = query.table;
     let sql = query.bound_sql(range)?;
     let (schema, batches) = engine.query_batches(&sql).await?;
@@ -257,30 +371,68 @@ async fn refresh_query(
     }
     let partition_column = cast(output.column(expected - 1), &arrow::datatypes::DataType::Utf8)?;
     let store = lake.store();
-    let mut added = Vec::new();
-    let mut removed = Vec::new();
+    let now = chrono::Utc::now().timestamp();
+    let mut registered = Vec::new();
     for day in range.days() {
         let value = day_text(day);
         let mask = eq(&partition_column, &StringArray::new_scalar(value.clone()))?;
         let rows = filter_record_batch(&output, &mask)?;
-        let key = format!("{}{GOLD_FILE}", query.partition_prefix(day));
-        if rows.num_rows() == 0 {
-            store.delete(std::slice::from_ref(&key)).await?;
-            removed.push(value);
+        let mut added = Vec::new();
+        if rows.num_rows() > 0 {
+            let file = table_batch(spec, &rows)?;
+            let bytes = parquet_bytes(spec.file_schema(), &file)?;
+            let hash = hex::encode(&Sha256::digest(&bytes)[..8]);
+            let key =
+                format!("{}{GOLD_FILE}", table.rewrite_directory(&value, &format!("r-{hash}")));
+            let size = bytes.len() as u64;
+            if !store.exists(&key).await? {
+                store.put(&key, Bytes::from(bytes)).await?;
+            }
+            added.push(CommittedFile {
+                key,
+                rows: file.num_rows() as u64,
+                bytes: size,
+                origin: FileOrigin::Refresh,
+            });
+        }
+        let lineage = inputs.lineage(query.source, day);
+        let mut superseded = false;
+        let outcome = commit(store.as_ref(), table, &value, now, |current| {
+            if !not_older(&lineage, &current.lineage) {
+                superseded = true;
+                return Ok(None);
+            }
+            superseded = false;
+            Ok(Some(Change::Replace {
+                remove: current.files.iter().map(|file| file.key.clone()).collect(),
+                add: added.clone(),
+                operation: Operation::Refresh,
+                lineage: Some(lineage.clone()),
+            }))
+        })
+        .await?;
+        if superseded {
+            warn!(table = spec.name, day = %value, "A newer refresh is already committed; this one is dropped");
+            report.superseded += 1;
             continue;
         }
-        let file = table_batch(spec, &rows)?;
-        store.put(&key, Bytes::from(parquet_bytes(spec.file_schema(), &file)?)).await?;
-        report.partitions_written += 1;
-        report.rows += file.num_rows();
-        added.push(PartitionSpec {
-            table: spec.name.to_owned(),
-            values: vec![value.clone()],
-            location: query.partition_prefix(day),
-        });
+        if outcome.state().files.is_empty() {
+            if outcome.state().version > 0 {
+                report.partitions_removed += usize::from(outcome.committed());
+            }
+        } else {
+            report.partitions_written += 1;
+            report.rows += added.iter().map(|file| file.rows as usize).sum::<usize>();
+        }
+        if outcome.state().version > 0 {
+            registered.push(PartitionSpec {
+                table: spec.name.to_owned(),
+                values: vec![value.clone()],
+                location: table.manifest_location(&value),
+            });
+        }
     }
-    lake.catalog().add_partitions(&added).await?;
-    report.partitions_removed += lake.catalog().remove_partitions(spec.name, &removed)?;
+    lake.catalog().add_partitions(&registered).await?;
     Ok(())
 }
 

@@ -1,26 +1,30 @@
 //! Ingest: the local stand-in for S3 notifications invoking the transformer and registrar
-//! Lambdas. Every raw object without a ledger is transformed (in parallel, one per core),
-//! its outputs published, and every partition named by any ledger registered in the catalog.
-//!
-//! The gold tables are then refreshed for the days the new objects touched
-//! ([`GoldPlan::for_ledgers`]).
+//! Lambdas, and for the scheduled compaction and gold refresh. Every raw object without a
+//! ledger is transformed (in parallel, one per core) and its outputs published; every silver
+//! file any ledger names is appended to its partition's commit and every partition registered
+//! in the catalog ([`crate::commits::register_ledgers`]); partitions the compaction policy
+//! says are due are compacted, with cross-object dedup ([`crate::commits::compact_lake`]);
+//! then the gold days whose inputs changed since their last commit are refreshed
+//! ([`crate::gold::plan_stale`]), which also catches gold up after a run that died.
 //!
 //! Re-running is a no-op that rewrites nothing: processed objects are recognised by their
-//! ledger (keyed by the digest of key + content hash), and the catalog is only rewritten when
-//! a partition is new.
+//! ledger (keyed by the digest of key + content hash), appends of known files change no
+//! commit, and the catalog is only rewritten when a partition is new.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
-use pipeline_core::keys::{partition_of_key, LEDGER_PREFIX, RAW_PREFIX};
-use pipeline_core::ports::{BlobStore, ObjectMeta, PartitionCatalog, PartitionSpec};
+use pipeline_core::compact::CompactionPolicy;
+use pipeline_core::keys::{LEDGER_PREFIX, RAW_PREFIX};
+use pipeline_core::ports::{BlobStore, ObjectMeta};
 use pipeline_core::process::{is_processed, process_object};
 use pipeline_core::{Ledger, TransformConfig};
 use tracing::{info, warn};
 
+pub use crate::commits::register_partitions;
+use crate::commits::{compact_lake, register_ledgers, CompactReport, RegisterReport};
 use crate::error::{Error, Result};
-use crate::gold::{GoldPlan, GoldReport};
+use crate::gold::{plan_stale, GoldReport};
 use crate::lake::Lake;
 
 /// What an ingest run did.
@@ -34,8 +38,30 @@ pub struct IngestReport {
     pub failed: Vec<(String, String)>,
     /// Partitions newly registered in the catalog.
     pub partitions_added: usize,
-    /// The gold refresh of the days the processed objects touched.
+    /// Silver appends committed.
+    pub registered: RegisterReport,
+    /// Compaction and garbage collection.
+    pub compaction: CompactReport,
+    /// The gold refresh of the days whose inputs changed.
     pub gold: GoldReport,
+}
+
+/// How `ingest` maintains the committed tables after transforming.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Compact the partitions the policy says are due (`None`: leave appends uncompacted).
+    pub compaction: Option<CompactionPolicy>,
+    /// Seconds a removed file is kept for queries in flight before it is deleted.
+    pub grace_seconds: i64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        Self {
+            compaction: Some(CompactionPolicy::default()),
+            grace_seconds: crate::commits::DEFAULT_GRACE_SECONDS,
+        }
+    }
 }
 
 /// Progress callbacks for long runs (the CLI draws a bar).
@@ -130,49 +156,53 @@ pub async fn read_ledgers(lake: &Lake) -> Result<Vec<Ledger>> {
     Ok(ledgers)
 }
 
-/// Registers every partition named by any ledger in the lake. Returns how many were new.
-pub async fn register_partitions(lake: &Lake) -> Result<usize> {
-    let mut partitions = BTreeSet::new();
-    for ledger in read_ledgers(lake).await? {
-        let keys = ledger
-            .outputs
-            .iter()
-            .map(|o| o.key.as_str())
-            .chain(ledger.quarantine_outputs.iter().map(|o| o.key.as_str()));
-        for key in keys {
-            if let Some(partition) = partition_of_key(key) {
-                partitions.insert(PartitionSpec {
-                    table: partition.table.to_owned(),
-                    values: vec![partition.value],
-                    location: partition.location,
-                });
-            }
-        }
-    }
-    let partitions: Vec<PartitionSpec> = partitions.into_iter().collect();
-    Ok(lake.catalog().add_partitions(&partitions).await?)
-}
-
-/// Processes every unprocessed raw object and registers the partitions.
+/// Processes every unprocessed raw object, commits and registers the partitions, compacts,
+/// and refreshes stale gold, with the default [`IngestOptions`].
 pub async fn ingest(
     lake: &Lake,
     config: &TransformConfig,
     progress: Arc<dyn IngestProgress>,
 ) -> Result<IngestReport> {
+    ingest_with(lake, config, progress, &IngestOptions::default()).await
+}
+
+/// [`ingest`] with explicit options.
+pub async fn ingest_with(
+    lake: &Lake,
+    config: &TransformConfig,
+    progress: Arc<dyn IngestProgress>,
+    options: &IngestOptions,
+) -> Result<IngestReport> {
     let (pending, already_processed) = pending_raw_objects(lake).await?;
     info!(pending = pending.len(), already_processed, "Ingest started");
     let keys = pending.into_iter().map(|meta| meta.key).collect();
     let (processed, failed) = transform_keys(lake, keys, config, progress).await?;
-    let partitions_added = register_partitions(lake).await?;
-    let gold = crate::gold::refresh_gold(lake, &GoldPlan::for_ledgers(&processed)).await?;
+    let ledgers = read_ledgers(lake).await?;
+    let registered = register_ledgers(lake, &ledgers).await?;
+    let now = chrono::Utc::now().timestamp();
+    let compaction = match &options.compaction {
+        Some(policy) => compact_lake(lake, policy, None, now, options.grace_seconds).await?,
+        None => CompactReport::default(),
+    };
+    let plan = plan_stale(lake, &ledgers).await?;
+    let gold = crate::gold::refresh_gold(lake, &plan).await?;
     info!(
         processed = processed.len(),
         failed = failed.len(),
-        partitions_added,
+        partitions_added = registered.partitions_added,
+        compacted = compaction.compactions.len(),
         gold_rows = gold.rows(),
         "Ingest finished"
     );
-    Ok(IngestReport { processed, already_processed, failed, partitions_added, gold })
+    Ok(IngestReport {
+        processed,
+        already_processed,
+        failed,
+        partitions_added: registered.partitions_added,
+        registered,
+        compaction,
+        gold,
+    })
 }
 
 #[cfg(test)]

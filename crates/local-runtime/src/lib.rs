@@ -10,9 +10,12 @@
 //! | S3 notification → transformer / registrar Lambdas | [`ingest`] |
 //! | Glue Data Catalog | [`catalog::LocalCatalog`] (`lake/catalog/netflix-streams-aws.json`) |
 //! | Athena | [`engine::LocalQueryEngine`] (DataFusion, registered partitions only) |
+//! | Glue symlink tables (`SymlinkTextInputFormat`) | [`symlink_table::SymlinkTable`] |
+//! | registrar appends, scheduled compaction, garbage collection | [`commits`] |
 //! | query-runner `refresh_gold` (Athena `INSERT INTO`) | [`gold`] |
 
 pub mod catalog;
+pub mod commits;
 pub mod engine;
 pub mod error;
 pub mod firehose;
@@ -20,6 +23,7 @@ pub mod fs_store;
 pub mod gold;
 pub mod ingest;
 pub mod lake;
+pub mod symlink_table;
 pub mod titles;
 
 pub use catalog::LocalCatalog;
@@ -28,5 +32,5 @@ pub use error::{Error, Result};
 pub use firehose::{FirehoseConfig, LocalFirehose};
 pub use fs_store::LocalBlobStore;
 pub use gold::{refresh_gold, GoldPlan, GoldReport};
-pub use ingest::{ingest, IngestProgress, IngestReport};
+pub use ingest::{ingest, ingest_with, IngestOptions, IngestProgress, IngestReport};
 pub use lake::Lake;

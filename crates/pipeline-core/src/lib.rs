@@ -3,6 +3,8 @@
 //! The pure pipeline of StreamLake, shared by the local runtime and the Lambdas. It never
 //! imports an AWS SDK: the outside world is reached through the [`ports`].
 //!
+//! - [`commit`]: committed partitions (commit states, symlink manifests, the CAS protocol);
+//! - [`compact`]: merging a silver partition's files with cross-object dedup;
 //! - [`decode`]: streaming gzip NDJSON decoding, with oversized-line and corruption handling;
 //! - [`transform`]: validation, PII removal, dedup, derived columns, per-partition output;
 //! - [`encode`]: deterministic Snappy Parquet writers;
@@ -16,6 +18,8 @@
 //! - [`titles`]: the title dimension as Parquet;
 //! - [`ports`]: blob store, delivery stream, partition catalog and query engine traits.
 
+pub mod commit;
+pub mod compact;
 pub mod decode;
 pub mod encode;
 pub mod error;
@@ -33,8 +37,9 @@ pub mod transform;
 pub use error::{Error, Result};
 pub use ledger::{Ledger, LedgerOutput, QuarantineOutput};
 pub use ports::{
-    BlobReader, BlobStore, DeliveryStream, ObjectMeta, PartitionCatalog, PartitionSpec,
-    PutBatchOutcome, QueryEngine, QueryResult, ResultColumn, Statement,
+    BlobReader, BlobStore, ConditionalWrite, DeliveryStream, ObjectMeta, PartitionCatalog,
+    PartitionSpec, PutBatchOutcome, QueryEngine, QueryResult, ResultColumn, Statement,
+    WriteCondition,
 };
 pub use transform::{
     transform_object, SourceObject, StagedOutput, TransformConfig, TransformOutput,

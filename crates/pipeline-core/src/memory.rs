@@ -14,7 +14,10 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::ports::{BlobReader, BlobStore, ObjectMeta, PartitionCatalog, PartitionSpec};
+use crate::ports::{
+    BlobReader, BlobStore, ConditionalWrite, ObjectMeta, PartitionCatalog, PartitionSpec,
+    WriteCondition,
+};
 
 fn poisoned(what: &str) -> Error {
     Error::Port { port: "memory", message: format!("{what} lock poisoned"), retryable: false }
@@ -123,6 +126,48 @@ impl BlobStore for MemoryBlobStore {
             objects.remove(key);
         }
         Ok(())
+    }
+
+    async fn get_tagged(&self, key: &str) -> Result<Option<(Bytes, String)>> {
+        let objects = self.objects.lock().map_err(|_| poisoned("objects"))?;
+        Ok(objects
+            .get(key)
+            .map(|(body, modified)| (body.clone(), Self::meta(key, body, *modified).etag)))
+    }
+
+    /// The check and the write happen under the one lock of the store: conditional writes
+    /// are atomic, as S3's are.
+    async fn put_if(
+        &self,
+        key: &str,
+        body: Bytes,
+        condition: &WriteCondition,
+    ) -> Result<ConditionalWrite> {
+        if key.is_empty() || key.starts_with('/') || key.ends_with('/') {
+            return Err(Error::Invalid(format!("{key:?} is not an object key")));
+        }
+        let now = *self.clock.lock().map_err(|_| poisoned("clock"))?;
+        let mut objects = self.objects.lock().map_err(|_| poisoned("objects"))?;
+        let current =
+            objects.get(key).map(|(body, modified)| Self::meta(key, body, *modified).etag);
+        let holds = match (condition, current) {
+            (WriteCondition::Absent, None) => true,
+            (WriteCondition::Matches(expected), Some(etag)) => *expected == etag,
+            _ => false,
+        };
+        if !holds {
+            return Ok(ConditionalWrite::Conflict);
+        }
+        let etag = Self::meta(key, &body, now).etag;
+        objects.insert(key.to_owned(), (body, now));
+        Ok(ConditionalWrite::Written { etag })
+    }
+
+    async fn get_tail(&self, key: &str, len: u64) -> Result<Bytes> {
+        let objects = self.objects.lock().map_err(|_| poisoned("objects"))?;
+        let (body, _) = objects.get(key).ok_or_else(|| Error::NotFound(format!("object {key}")))?;
+        let start = body.len().saturating_sub(usize::try_from(len).unwrap_or(usize::MAX));
+        Ok(body.slice(start..))
     }
 }
 

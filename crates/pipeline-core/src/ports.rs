@@ -46,8 +46,59 @@ pub trait BlobStore: Send + Sync {
     /// Whether an object exists.
     async fn exists(&self, key: &str) -> Result<bool>;
     /// Deletes objects; keys that do not exist are not an error (S3 `DeleteObjects`
-    /// semantics). Used by the gold refresh to clear a day before rewriting it.
+    /// semantics). Used by garbage collection, for files a commit removed long ago.
     async fn delete(&self, keys: &[String]) -> Result<()>;
+
+    /// Reads a small object whole together with its ETag, the token a later
+    /// [`BlobStore::put_if`] compares against; `None` if absent.
+    async fn get_tagged(&self, key: &str) -> Result<Option<(Bytes, String)>>;
+
+    /// Writes a small object whole if, and only if, `condition` holds at the moment of the
+    /// write: the check and the write are one atomic step (S3 conditional writes,
+    /// `If-None-Match: *` and `If-Match: <etag>`; locally a lock around check and rename).
+    /// A failed condition is [`ConditionalWrite::Conflict`], not an error.
+    async fn put_if(
+        &self,
+        key: &str,
+        body: Bytes,
+        condition: &WriteCondition,
+    ) -> Result<ConditionalWrite>;
+
+    /// The last `len` bytes of an object (all of it if it is shorter): a Parquet footer.
+    async fn get_tail(&self, key: &str, len: u64) -> Result<Bytes>;
+
+    /// The URI a reader outside StreamLake uses for `key` (`s3://bucket/key` on S3). Symlink
+    /// manifests list these. The local lake answers the key itself, so that a lake can be
+    /// moved or copied.
+    fn uri_of(&self, key: &str) -> String {
+        key.to_owned()
+    }
+
+    /// The key of a URI made by [`BlobStore::uri_of`], if it belongs to this store.
+    fn key_of_uri(&self, uri: &str) -> Option<String> {
+        (!uri.contains("://")).then(|| uri.to_owned())
+    }
+}
+
+/// The precondition of a [`BlobStore::put_if`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteCondition {
+    /// The object must not exist yet (`If-None-Match: *`).
+    Absent,
+    /// The object must exist with this ETag (`If-Match`).
+    Matches(String),
+}
+
+/// The outcome of a [`BlobStore::put_if`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConditionalWrite {
+    /// The condition held and the object was written; its new ETag.
+    Written {
+        /// The ETag of the object just written.
+        etag: String,
+    },
+    /// Another writer got there first (HTTP 412 or 409): re-read and try again.
+    Conflict,
 }
 
 /// One failed entry of a PutRecordBatch call.

@@ -9,7 +9,7 @@
 //! from the raw object.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Read;
+
 use std::path::PathBuf;
 
 use event_model::{validate_record, ReasonCode, ValidationPolicy};
@@ -24,6 +24,7 @@ use crate::keys::{
     date_of, firehose_arrival_ts, object_digest, processed_key, quarantine_key, rfc3339,
 };
 use crate::ledger::{Ledger, LedgerOutput, QuarantineOutput};
+use crate::ports::BlobReader;
 
 /// The raw object being transformed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,9 +100,13 @@ pub struct TransformOutput {
 ///
 /// Bad records and a corrupt stream become quarantine rows; only failures of the machinery
 /// (reading the source, writing staging files) are errors.
-pub fn transform_object<R: Read>(
+///
+/// The reader is a trait object on purpose: the decode and validate loop is then compiled
+/// once, here, with this crate's optimisation level, rather than once per caller's reader
+/// type in the caller's crate.
+pub fn transform_object(
     source: &SourceObject,
-    reader: R,
+    reader: BlobReader,
     config: &TransformConfig,
 ) -> Result<TransformOutput> {
     let arrival = source.arrival_ts();

@@ -8,11 +8,12 @@
 //! streamlake generate --events 100000  # synthetic plays into lake/raw through the local Firehose
 //! streamlake ingest                    # transform every new raw object, register partitions,
 //!                                      # refresh gold for the days it touched
+//! streamlake compact                  # merge small silver files, drop cross-object duplicates
 //! streamlake gold [--from D --to D]    # rebuild the gold tables (sql/gold/) on DataFusion
 //! streamlake transform --input F.gz    # one object, exactly as the transformer Lambda would
 //! streamlake query --named top_titles  # Athena SQL on DataFusion
 //! streamlake serve --port 8080         # the dashboard on http://127.0.0.1:8080/
-//! streamlake status                    # what the lake holds, and whether every ledger balances
+//! streamlake status [--format json]    # accounting and every committed partition
 //! streamlake bench transform --input F # events/s, MB/s and peak RSS
 //! streamlake schema --format glue      # Glue columns of the Parquet tables, as JSON
 //! ```
@@ -31,6 +32,7 @@
 
 mod commands;
 mod output;
+#[cfg(feature = "aws")]
 mod pacing;
 mod progress;
 mod serve;
@@ -63,6 +65,8 @@ enum Command {
     /// Transform every unprocessed raw object, register its partitions and refresh the gold
     /// tables of the days it touched.
     Ingest(commands::ingest::IngestArgs),
+    /// Compact and deduplicate the committed silver partitions, then garbage-collect.
+    Compact(commands::compact::CompactArgs),
     /// Refresh the gold tables (sql/gold/) for every day, or --from/--to.
     Gold(commands::gold::GoldArgs),
     /// Run SQL (Athena/Trino dialect) on the local engine, or on Athena (--athena).
@@ -113,6 +117,7 @@ fn main() -> ExitCode {
             Command::Generate(args) => commands::generate::run(args).await,
             Command::Transform(args) => commands::transform::run(args).await,
             Command::Ingest(args) => commands::ingest::run(args).await,
+            Command::Compact(args) => commands::compact::run(args).await,
             Command::Gold(args) => commands::gold::run(args).await,
             Command::Query(args) => commands::query::run(args).await,
             Command::Status(args) => commands::status::run(args).await,

@@ -68,6 +68,7 @@ fn render_table(result: &QueryResult) -> String {
 }
 
 /// `1536` → `1.5 KiB`.
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = bytes as f64;

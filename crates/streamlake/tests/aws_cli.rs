@@ -2,6 +2,9 @@
 //! `generate --firehose` into a moto Firehose stream that delivers into a moto S3 bucket,
 //! and `query --athena` with moto's injected Athena results. The child process gets its AWS
 //! settings from the environment only, as a user's shell would provide them.
+//!
+//! These need the CLI's `aws` feature (`scripts/test` builds with it).
+#![cfg(feature = "aws")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

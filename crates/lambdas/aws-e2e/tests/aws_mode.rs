@@ -282,6 +282,7 @@ async fn generator_to_glue_partitions_over_moto() {
     let registrar_metrics = Arc::new(RecordingSink::default());
     let registrar = lambda_registrar::handler::Deps {
         catalog: catalog.clone(),
+        store: lake.clone(),
         layout: layout(),
         metrics: registrar_metrics.clone(),
     };
@@ -329,12 +330,31 @@ async fn generator_to_glue_partitions_over_moto() {
         location,
         Some(
             format!(
-                "s3://{PROCESSED_BUCKET}/processed/netflix/processed_partitioned/event_date={}/",
+                "s3://{PROCESSED_BUCKET}/processed/netflix/processed_manifests/event_date={}/",
                 dates.iter().next().unwrap()
             )
             .as_str()
-        )
+        ),
+        "a silver partition's location is its symlink manifest directory"
     );
+    // Every partition's manifest, committed through S3 conditional writes, lists exactly the
+    // ledgers' silver files, as full s3:// URIs (what Athena's symlink reader opens).
+    for date in &dates {
+        let manifest = lake
+            .get(&pipeline_core::commit::SILVER.manifest_key(date))
+            .await
+            .unwrap()
+            .expect("a manifest per partition");
+        let listed: BTreeSet<String> =
+            String::from_utf8(manifest.to_vec()).unwrap().lines().map(str::to_owned).collect();
+        let expected: BTreeSet<String> = ledgers
+            .iter()
+            .flat_map(|l| &l.outputs)
+            .filter(|o| &o.event_date == date)
+            .map(|o| format!("s3://{PROCESSED_BUCKET}/{}", o.key))
+            .collect();
+        assert_eq!(listed, expected, "manifest of {date}");
+    }
     // Silver holds exactly the rows the ledgers claim. (Per date it can differ from the
     // truth: a FROM_FUTURE copy that became valid may be kept instead of its original.)
     let mut rows_per_date: BTreeMap<String, u64> = BTreeMap::new();

@@ -31,6 +31,8 @@ pub mod names {
     pub const EVENTS_FAILED: &str = "EventsFailed";
     /// Registrar: partitions newly added to the Glue catalog.
     pub const PARTITIONS_REGISTERED: &str = "PartitionsRegistered";
+    /// Registrar: silver files newly appended to their partition's commit.
+    pub const FILES_COMMITTED: &str = "FilesCommitted";
     /// Query-runner: bytes Athena scanned.
     pub const BYTES_SCANNED: &str = "BytesScanned";
 }

@@ -32,7 +32,7 @@ impl Config {
             .map_err(|error| LambdaError::Config(error.to_string()))?;
         let database = env
             .optional("GLUE_DATABASE")
-            .unwrap_or_else(|| aws_adapters::athena::DEFAULT_DATABASE.to_owned());
+            .unwrap_or_else(|| aws_adapters::DEFAULT_DATABASE.to_owned());
         Ok(Self { layout, database })
     }
 }

@@ -42,7 +42,8 @@ fn lines(values: &[String]) -> Vec<u8> {
 
 fn run(source: &SourceObject, object: &[u8]) -> (TransformOutput, tempfile::TempDir) {
     let staging = tempfile::tempdir().unwrap();
-    let output = transform_object(source, object, &TransformConfig::new(staging.path())).unwrap();
+    let reader: BlobReader = Box::new(std::io::Cursor::new(object.to_vec()));
+    let output = transform_object(source, reader, &TransformConfig::new(staging.path())).unwrap();
     (output, staging)
 }
 

@@ -147,7 +147,7 @@ fn bench_transform(input: PathBuf, iterations: usize) -> Result<ExitCode> {
         let file = std::fs::File::open(&input)
             .with_context(|| format!("cannot read {}", input.display()))?;
         let started = Instant::now();
-        let output = transform_object(&source, std::io::BufReader::new(file), &config)?;
+        let output = transform_object(&source, Box::new(std::io::BufReader::new(file)), &config)?;
         timings.push(started.elapsed().as_secs_f64());
         last = Some((output.ledger, output.decompressed_bytes));
     }

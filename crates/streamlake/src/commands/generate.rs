@@ -5,6 +5,7 @@
 //! stream instead (see [`firehose`]); `--lake` and the local buffering options then do not
 //! apply, while `--truth` still writes the generator's ground truth.
 
+#[cfg(feature = "aws")]
 pub mod firehose;
 
 use std::path::PathBuf;
@@ -75,6 +76,10 @@ pub struct GenerationShape {
     /// Fraction of events the producer sends twice (Firehose-style duplicates).
     #[arg(long, default_value_t = 0.01)]
     pub duplicate_rate: f64,
+    /// Fraction of events the producer re-sends minutes later, into a later raw object
+    /// (removed by compaction's cross-object dedup).
+    #[arg(long, default_value_t = 0.005)]
+    pub resend_rate: f64,
     /// Bad records injected per clean event, spread over every reason code.
     #[arg(long, default_value_t = 0.005)]
     pub bad_record_rate: f64,
@@ -109,6 +114,7 @@ pub struct Generated {
 pub fn generator(events: u64, shape: &GenerationShape) -> Result<Generator> {
     let mut config = GeneratorConfig::new(events, shape.days, shape.seed, shape.start());
     config.duplicate_rate = shape.duplicate_rate;
+    config.resend_rate = shape.resend_rate;
     config.bad_record_rate = shape.bad_record_rate;
     Generator::new(config).context("invalid generator settings")
 }
@@ -158,7 +164,13 @@ pub async fn generate_into(lake: &Lake, events: u64, shape: &GenerationShape) ->
 /// Runs `generate`.
 pub async fn run(args: GenerateArgs) -> Result<ExitCode> {
     if let Some(stream) = &args.firehose {
+        #[cfg(feature = "aws")]
         return firehose::run(stream, &args).await;
+        #[cfg(not(feature = "aws"))]
+        {
+            let _ = stream;
+            return Err(super::without_aws("generate --firehose"));
+        }
     }
     let lake = Lake::create(&args.lake)?;
     let generated = generate_into(&lake, args.events, &args.shape).await?;

@@ -52,6 +52,19 @@ pub fn summarise(report: &IngestReport, seconds: f64) {
         report.partitions_added,
         if balanced { "all balance" } else { "DO NOT BALANCE" },
     );
+    let compaction = &report.compaction;
+    if !compaction.compactions.is_empty() || compaction.vacuumed > 0 {
+        let files_in: usize = compaction.compactions.iter().map(|c| c.inputs.len()).sum();
+        let files_out: usize = compaction.compactions.iter().map(|c| c.outputs.len()).sum();
+        println!(
+            "   Compacted {} partitions: {} files → {}, {} cross-object duplicates dropped; {} superseded files deleted",
+            compaction.compactions.len(),
+            files_in,
+            files_out,
+            compaction.duplicates_dropped(),
+            compaction.vacuumed
+        );
+    }
     if report.gold.rows() > 0 {
         let partitions: usize = report.gold.tables.iter().map(|t| t.partitions_written).sum();
         println!(

@@ -12,17 +12,24 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+#[cfg(feature = "aws")]
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
+#[cfg(feature = "aws")]
 use aws_adapters::config::athena_client;
+#[cfg(feature = "aws")]
 use aws_adapters::{AthenaConfig, AthenaEngine};
 use clap::Args;
 use local_runtime::LocalQueryEngine;
 use pipeline_core::queries::{named_query, NAMED_QUERIES};
-use pipeline_core::{QueryEngine, QueryResult};
+use pipeline_core::QueryEngine;
+#[cfg(feature = "aws")]
+use pipeline_core::QueryResult;
 
-use crate::output::{human_bytes, render, Format};
+#[cfg(feature = "aws")]
+use crate::output::human_bytes;
+use crate::output::{render, Format};
 
 /// Arguments of `query`.
 #[derive(Debug, Args)]
@@ -58,6 +65,7 @@ fn parse_s3_uri(text: &str) -> std::result::Result<String, String> {
     }
 }
 
+#[cfg(feature = "aws")]
 /// A nonce unique to this run (process id and wall-clock nanoseconds), so that each
 /// invocation is a new Athena query execution.
 fn run_nonce() -> String {
@@ -65,6 +73,7 @@ fn run_nonce() -> String {
     format!("streamlake-cli-{}-{nanos}", std::process::id())
 }
 
+#[cfg(feature = "aws")]
 /// The Athena engine for `workgroup`, configured from the environment.
 async fn athena_engine(workgroup: &str, output_location: Option<String>) -> Result<AthenaEngine> {
     let config = aws_adapters::load_sdk_config().await;
@@ -78,6 +87,7 @@ async fn athena_engine(workgroup: &str, output_location: Option<String>) -> Resu
     Ok(AthenaEngine::new(athena_client(&config), settings))
 }
 
+#[cfg(feature = "aws")]
 /// Notes Athena's statistics on stderr (stdout stays the rendered result).
 fn note_statistics(result: &QueryResult) {
     if let (Some(bytes), Some(ms)) = (result.bytes_scanned, result.engine_ms) {
@@ -99,6 +109,7 @@ pub async fn run(args: QueryArgs) -> Result<ExitCode> {
         (None, None) => anyhow::bail!("give SQL or --named NAME"),
     };
     let result = match &args.athena {
+        #[cfg(feature = "aws")]
         Some(workgroup) => {
             let engine = athena_engine(workgroup, args.athena_output.clone()).await?;
             let result = engine.query(&sql).await?;
@@ -107,6 +118,8 @@ pub async fn run(args: QueryArgs) -> Result<ExitCode> {
             }
             result
         }
+        #[cfg(not(feature = "aws"))]
+        Some(_) => return Err(super::without_aws("query --athena")),
         None => LocalQueryEngine::open(&args.lake).await?.query(&sql).await?,
     };
     println!("{}", render(&result, args.format));
@@ -129,6 +142,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "aws")]
     #[test]
     fn every_run_gets_its_own_nonce() {
         let first = run_nonce();

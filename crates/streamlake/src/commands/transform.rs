@@ -58,7 +58,7 @@ async fn transform_one(lake: &Lake, config: &TransformConfig, path: &Path) -> Re
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let source = SourceObject { key, etag, last_modified };
-    let output = transform_object(&source, std::io::BufReader::new(file), config)
+    let output = transform_object(&source, Box::new(std::io::BufReader::new(file)), config)
         .with_context(|| format!("transforming {}", path.display()))?;
     Ok(publish(lake.store().as_ref(), output).await?)
 }

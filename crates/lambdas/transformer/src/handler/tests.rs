@@ -174,6 +174,20 @@ impl BlobStore for FlakyStore {
     async fn delete(&self, keys: &[String]) -> pipeline_core::Result<()> {
         self.inner.delete(keys).await
     }
+    async fn get_tagged(&self, key: &str) -> pipeline_core::Result<Option<(Bytes, String)>> {
+        self.inner.get_tagged(key).await
+    }
+    async fn put_if(
+        &self,
+        key: &str,
+        body: Bytes,
+        condition: &pipeline_core::WriteCondition,
+    ) -> pipeline_core::Result<pipeline_core::ConditionalWrite> {
+        self.inner.put_if(key, body, condition).await
+    }
+    async fn get_tail(&self, key: &str, len: u64) -> pipeline_core::Result<Bytes> {
+        self.inner.get_tail(key, len).await
+    }
 }
 
 #[tokio::test]

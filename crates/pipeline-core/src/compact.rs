@@ -1,0 +1,395 @@
+//! Compaction of silver partitions (DESIGN §8): a partition's live files are merged into a
+//! few large files, cross-object duplicates are removed, and the new list is committed in one
+//! step.
+//!
+//! **Dedup rule.** Of the rows sharing an `event_id`, the one kept is the one from the
+//! earliest arrival (`ingest_timestamp`), then the smallest source key (`source_object`).
+//! Within one raw object the transformer already kept the first valid line, so the line
+//! number never has to decide. Event ids are compared by their XXH3-128 hash, as the
+//! transformer does.
+//!
+//! **Streaming, in two passes.** Pass 1 reads only `event_id`, `ingest_timestamp` and
+//! `source_object` of every input and keeps, per event id, the best (arrival, source). Pass 2
+//! reads the inputs again batch by batch and writes the winning rows, in input order (inputs
+//! sorted by key), to staging files that roll over at the target size. Memory is the winner
+//! map (about 40 bytes per distinct event id) plus one input object and one row group.
+//!
+//! **Determinism.** The output keys embed a digest of the sorted input keys, and the bytes
+//! depend only on the inputs: compacting the same inputs twice writes the same files.
+//!
+//! **Accounting.** Each compaction writes a [`CompactionLedger`]:
+//! `rows_in = rows_out + cross_object_duplicates_dropped`, per partition and version.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::TimestampMillisecondType;
+use arrow_array::{Array, BooleanArray, RecordBatch};
+use bytes::Bytes;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::ProjectionMask;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tempfile::NamedTempFile;
+use tracing::info;
+
+use crate::commit::{
+    commit, read_state, Change, CommitOutcome, CommittedFile, CommittedTable, FileOrigin,
+    Operation, PartitionState,
+};
+use crate::encode::writer_properties;
+use crate::error::{Error, Result};
+use crate::ports::BlobStore;
+
+/// When and how partitions are compacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompactionPolicy {
+    /// Compact a partition once it has at least this many live files, one of them appended
+    /// since its last compaction.
+    pub min_files: usize,
+    /// Roll to a new output file after about this many bytes.
+    pub target_file_bytes: u64,
+    /// Rows per row group of the outputs.
+    pub row_group_rows: usize,
+}
+
+impl Default for CompactionPolicy {
+    fn default() -> Self {
+        Self { min_files: 2, target_file_bytes: 128 * 1024 * 1024, row_group_rows: 128 * 1024 }
+    }
+}
+
+impl CompactionPolicy {
+    /// Whether `state` is due for compaction.
+    pub fn is_due(&self, state: &PartitionState) -> bool {
+        state.appended_files().next().is_some() && state.files.len() >= self.min_files.max(2)
+    }
+}
+
+/// What one compaction did: the compaction ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompactionLedger {
+    /// Table.
+    pub table: String,
+    /// Partition column.
+    pub partition_key: String,
+    /// Partition value.
+    pub partition_value: String,
+    /// The version the compaction committed.
+    pub version: u64,
+    /// Files merged.
+    pub inputs: Vec<String>,
+    /// Files written.
+    pub outputs: Vec<CommittedFile>,
+    /// Rows read.
+    pub rows_in: u64,
+    /// Rows written.
+    pub rows_out: u64,
+    /// Rows dropped because an earlier arrival holds the same `event_id`.
+    pub cross_object_duplicates_dropped: u64,
+    /// Commit time (epoch seconds).
+    pub committed_at: i64,
+}
+
+impl CompactionLedger {
+    /// Whether `rows_in = rows_out + cross_object_duplicates_dropped` and the outputs hold
+    /// `rows_out` rows.
+    pub fn balances(&self) -> bool {
+        self.rows_in == self.rows_out + self.cross_object_duplicates_dropped
+            && self.outputs.iter().map(|file| file.rows).sum::<u64>() == self.rows_out
+    }
+
+    /// The key of this ledger, in the partition's commit log next to the record of the
+    /// version it committed: `…/<key>=<value>/compaction-v<version>.json`.
+    pub fn key(table: &CommittedTable, value: &str, version: u64) -> String {
+        format!("{}compaction-v{version:08}.json", table.log_directory(value))
+    }
+}
+
+/// Best (arrival ms, source index) per event-id hash, and whether it was written yet.
+type Winners = HashMap<u128, (i64, u32, bool)>;
+
+/// Compacts one partition of `table` if `policy` says it is due (or `force`), committing the
+/// result. Returns the ledger of the compaction, or `None` when there was nothing to do or a
+/// concurrent commit already replaced the inputs (then this run's files are removed again).
+pub async fn compact_partition(
+    store: &dyn BlobStore,
+    table: &CommittedTable,
+    value: &str,
+    policy: &CompactionPolicy,
+    staging_dir: &Path,
+    now: i64,
+) -> Result<Option<CompactionLedger>> {
+    if table.compacted_prefix.is_none() {
+        return Err(Error::Invalid(format!("{} is not compacted", table.name())));
+    }
+    let (state, _) = read_state(store, table, value).await?;
+    if !policy.is_due(&state) {
+        return Ok(None);
+    }
+    let inputs: Vec<CommittedFile> = state.files.clone();
+    let input_keys: Vec<String> = inputs.iter().map(|file| file.key.clone()).collect();
+    let digest = inputs_digest(&input_keys);
+
+    // Pass 1: the winner of every event id.
+    let mut sources: Vec<String> = Vec::new();
+    let mut source_index: HashMap<String, u32> = HashMap::new();
+    let mut winners: Winners = HashMap::new();
+    let mut rows_in = 0u64;
+    for file in &inputs {
+        let body = read_object(store, &file.key).await?;
+        for batch in read_batches(&body, &["event_id", "ingest_timestamp", "source_object"])? {
+            let batch = batch?;
+            rows_in += batch.num_rows() as u64;
+            let (ids, arrivals, origins) = key_columns(&batch, 0, 1, 2)?;
+            for row in 0..batch.num_rows() {
+                let origin = origins.value(row);
+                let index = match source_index.get(origin) {
+                    Some(index) => *index,
+                    None => {
+                        let index = u32::try_from(sources.len()).map_err(|_| {
+                            Error::Invalid("more than 2^32 source objects in a partition".into())
+                        })?;
+                        sources.push(origin.to_owned());
+                        source_index.insert(origin.to_owned(), index);
+                        index
+                    }
+                };
+                let candidate = (arrivals.value(row), index);
+                let hash = xxhash_rust::xxh3::xxh3_128(ids.value(row).as_bytes());
+                winners
+                    .entry(hash)
+                    .and_modify(|best| {
+                        if (candidate.0, sources[candidate.1 as usize].as_str())
+                            < (best.0, sources[best.1 as usize].as_str())
+                        {
+                            *best = (candidate.0, candidate.1, false);
+                        }
+                    })
+                    .or_insert((candidate.0, candidate.1, false));
+            }
+        }
+    }
+
+    // Pass 2: the winning rows, in input order, into files of about the target size.
+    let mut outputs: Vec<(NamedTempFile, u64)> = Vec::new();
+    let mut writer: Option<(ArrowWriter<NamedTempFile>, u64)> = None;
+    let schema = table.spec.file_schema();
+    let columns: Vec<&str> = table.spec.columns.iter().map(|column| column.name).collect();
+    let (id_col, arrival_col, source_col) = (
+        column_index(&columns, "event_id")?,
+        column_index(&columns, "ingest_timestamp")?,
+        column_index(&columns, "source_object")?,
+    );
+    let mut rows_out = 0u64;
+    for file in &inputs {
+        let body = read_object(store, &file.key).await?;
+        for batch in read_batches(&body, &columns)? {
+            let batch = batch?;
+            let (ids, arrivals, origins) = key_columns(&batch, id_col, arrival_col, source_col)?;
+            let mut keep = Vec::with_capacity(batch.num_rows());
+            for row in 0..batch.num_rows() {
+                let hash = xxhash_rust::xxh3::xxh3_128(ids.value(row).as_bytes());
+                let won = match winners.get_mut(&hash) {
+                    Some(best)
+                        if !best.2
+                            && best.0 == arrivals.value(row)
+                            && sources[best.1 as usize] == origins.value(row) =>
+                    {
+                        best.2 = true;
+                        true
+                    }
+                    _ => false,
+                };
+                keep.push(won);
+            }
+            let kept =
+                arrow_select::filter::filter_record_batch(&batch, &BooleanArray::from(keep))?;
+            if kept.num_rows() == 0 {
+                continue;
+            }
+            let kept = RecordBatch::try_new(schema.clone(), kept.columns().to_vec())?;
+            rows_out += kept.num_rows() as u64;
+            if writer.is_none() {
+                let temp = tempfile::Builder::new()
+                    .prefix(".compact-")
+                    .tempfile_in(staging_dir)
+                    .map_err(|error| Error::io("creating a compaction staging file", error))?;
+                let properties = writer_properties(policy.row_group_rows);
+                writer = Some((ArrowWriter::try_new(temp, schema.clone(), Some(properties))?, 0));
+            }
+            if let Some((active, rows)) = writer.as_mut() {
+                active.write(&kept)?;
+                *rows += kept.num_rows() as u64;
+                if active.bytes_written() as u64 + active.in_progress_size() as u64
+                    >= policy.target_file_bytes
+                {
+                    if let Some((full, rows)) = writer.take() {
+                        outputs.push((full.into_inner()?, rows));
+                    }
+                }
+            }
+        }
+    }
+    if let Some((last, rows)) = writer.take() {
+        outputs.push((last.into_inner()?, rows));
+    }
+
+    // Publish the files, then commit them in place of the inputs.
+    let directory = table.rewrite_directory(value, "");
+    let mut added = Vec::with_capacity(outputs.len());
+    for (index, (file, rows)) in outputs.iter().enumerate() {
+        let key = format!("{directory}part-{digest}-{index:04}.snappy.parquet");
+        let bytes = file
+            .as_file()
+            .metadata()
+            .map_err(|error| Error::io("sizing a compacted file", error))?
+            .len();
+        store.put_file(&key, file.path()).await?;
+        added.push(CommittedFile { key, rows: *rows, bytes, origin: FileOrigin::Compacted });
+    }
+    let outcome = commit(store, table, value, now, |current| {
+        if input_keys.iter().all(|key| current.is_live(key)) {
+            Ok(Some(Change::Replace {
+                remove: input_keys.clone(),
+                add: added.clone(),
+                operation: Operation::Compact,
+                lineage: None,
+            }))
+        } else {
+            Ok(None)
+        }
+    })
+    .await?;
+    let CommitOutcome::Committed(committed) = outcome else {
+        // Another compaction replaced these inputs first: our files were never referenced.
+        let ours: Vec<String> = added.iter().map(|file| file.key.clone()).collect();
+        let live = outcome.state();
+        let orphans: Vec<String> = ours.into_iter().filter(|key| !live.is_live(key)).collect();
+        store.delete(&orphans).await?;
+        return Ok(None);
+    };
+    let ledger = CompactionLedger {
+        table: table.name().to_owned(),
+        partition_key: table.partition_key().to_owned(),
+        partition_value: value.to_owned(),
+        version: committed.version,
+        inputs: input_keys,
+        outputs: added,
+        rows_in,
+        rows_out,
+        cross_object_duplicates_dropped: rows_in - rows_out,
+        committed_at: now,
+    };
+    let mut json = serde_json::to_vec(&ledger)?;
+    json.push(b'\n');
+    store.put(&CompactionLedger::key(table, value, committed.version), Bytes::from(json)).await?;
+    info!(
+        table = table.name(),
+        partition = value,
+        version = committed.version,
+        inputs = ledger.inputs.len(),
+        outputs = ledger.outputs.len(),
+        rows_in,
+        rows_out,
+        duplicates = ledger.cross_object_duplicates_dropped,
+        "Compacted partition"
+    );
+    Ok(Some(ledger))
+}
+
+/// Every compaction ledger of partition `value`, by version.
+pub async fn compaction_ledgers(
+    store: &dyn BlobStore,
+    table: &CommittedTable,
+    value: &str,
+) -> Result<Vec<CompactionLedger>> {
+    let mut ledgers = Vec::new();
+    for meta in store.list(&table.log_directory(value)).await? {
+        if !meta.key.rsplit('/').next().is_some_and(|name| name.starts_with("compaction-v")) {
+            continue;
+        }
+        if let Some(bytes) = store.get(&meta.key).await? {
+            ledgers.push(serde_json::from_slice(&bytes)?);
+        }
+    }
+    Ok(ledgers)
+}
+
+fn inputs_digest(keys: &[String]) -> String {
+    let mut sorted: Vec<&String> = keys.iter().collect();
+    sorted.sort();
+    let mut hasher = Sha256::new();
+    for key in sorted {
+        hasher.update(key.as_bytes());
+        hasher.update(b"\n");
+    }
+    hex::encode(&hasher.finalize()[..8])
+}
+
+async fn read_object(store: &dyn BlobStore, key: &str) -> Result<Bytes> {
+    store.get(key).await?.ok_or_else(|| {
+        Error::NotFound(format!("{key}, a live file of a committed partition, is missing"))
+    })
+}
+
+fn column_index(columns: &[&str], name: &str) -> Result<usize> {
+    columns
+        .iter()
+        .position(|column| *column == name)
+        .ok_or_else(|| Error::Invalid(format!("the table has no {name} column")))
+}
+
+fn read_batches(
+    body: &Bytes,
+    columns: &[&str],
+) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(body.clone())?;
+    let schema = builder.parquet_schema();
+    let indices: Vec<usize> = columns
+        .iter()
+        .map(|name| {
+            schema
+                .columns()
+                .iter()
+                .position(|column| column.name() == *name)
+                .ok_or_else(|| Error::Invalid(format!("a silver file has no {name} column")))
+        })
+        .collect::<Result<_>>()?;
+    let mask = ProjectionMask::leaves(schema, indices);
+    Ok(builder.with_projection(mask).with_batch_size(8 * 1024).build()?)
+}
+
+type KeyColumns<'a> = (
+    &'a arrow_array::StringArray,
+    &'a arrow_array::PrimitiveArray<TimestampMillisecondType>,
+    &'a arrow_array::StringArray,
+);
+
+fn key_columns(
+    batch: &RecordBatch,
+    id: usize,
+    arrival: usize,
+    source: usize,
+) -> Result<KeyColumns<'_>> {
+    let ids = batch
+        .column(id)
+        .as_string_opt::<i32>()
+        .ok_or_else(|| Error::Invalid("event_id is not a string column".into()))?;
+    let arrivals = batch
+        .column(arrival)
+        .as_primitive_opt::<TimestampMillisecondType>()
+        .ok_or_else(|| Error::Invalid("ingest_timestamp is not a millisecond timestamp".into()))?;
+    let sources = batch
+        .column(source)
+        .as_string_opt::<i32>()
+        .ok_or_else(|| Error::Invalid("source_object is not a string column".into()))?;
+    if ids.null_count() > 0 || arrivals.null_count() > 0 || sources.null_count() > 0 {
+        return Err(Error::Invalid(
+            "a silver file has nulls in event_id, ingest_timestamp or source_object".into(),
+        ));
+    }
+    Ok((ids, arrivals, sources))
+}
