@@ -12,8 +12,16 @@ locals {
   proc_arn    = local.bucket_arns.processed
   results_arn = local.bucket_arns.athena
 
+  # The functions that write S3 objects (SSE-KMS with the lake key by bucket default), so need
+  # data keys via S3: the generator (titles), the transformer (silver, quarantine, ledgers),
+  # the registrar (commits, manifests, compacted files) and the query-runner (Athena's UNLOAD
+  # output under its credentials, gold commits). Every one of them today; listed so that a
+  # new function does not get it by default.
+  s3_writing_functions = ["generator", "transformer", "registrar", "query-runner"]
+
   # What every function needs: its own log group, X-Ray, the on-failure queue (and the key
-  # to encrypt messages for it), and kms:Decrypt for its KMS-encrypted environment.
+  # to encrypt messages for it), and kms:Decrypt for its KMS-encrypted environment (and, for
+  # the readers, the lake's objects).
   lambda_common_statements = {
     for fn in local.functions : fn => [
       {
@@ -47,7 +55,7 @@ locals {
         Resource = aws_kms_key.lake.arn
         Condition = {
           StringEquals = {
-            "kms:ViaService" = contains(["generator", "transformer", "query-runner"], fn) ? [local.s3_via, local.sqs_via] : [local.sqs_via]
+            "kms:ViaService" = contains(local.s3_writing_functions, fn) ? [local.s3_via, local.sqs_via] : [local.sqs_via]
           }
         }
       },
@@ -117,6 +125,60 @@ locals {
           "${local.glue_arns.tables}/quarantined_netflix_events",
         ]
       },
+      {
+        # Appends read each new silver file's Parquet footer (its row count); compaction reads
+        # whole live files, appended or already compacted.
+        Sid      = "ReadSilverFiles"
+        Effect   = "Allow"
+        Action   = "s3:GetObject"
+        Resource = ["${local.proc_arn}/${local.prefixes.processed}*", "${local.proc_arn}/${local.prefixes.processed_compacted}*"]
+      },
+      {
+        # Compaction's output, outside processed_partitioned/ so that it invokes nothing.
+        # PutObject also covers the multipart upload of a large compacted file;
+        # AbortMultipartUpload cleans up a failed one.
+        Sid      = "WriteCompactedSilver"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject", "s3:AbortMultipartUpload"]
+        Resource = "${local.proc_arn}/${local.prefixes.processed_compacted}*"
+      },
+      {
+        # The commit protocol: read a partition's state, compare-and-swap it (PutObject with
+        # If-Match / If-None-Match), publish its manifest, append to its commit log. Silver
+        # for appends and compactions; gold because garbage collection commits there too
+        # (it marks deleted files in the state and republishes a stale manifest).
+        Sid    = "CommitSilverAndGold"
+        Effect = "Allow"
+        Action = ["s3:GetObject", "s3:PutObject"]
+        Resource = [for p in ["processed_commits", "processed_manifests", "processed_commit_log", "gold_commits", "gold_manifests", "gold_commit_log"] :
+          "${local.proc_arn}/${local.prefixes[p]}*"
+        ]
+      },
+      {
+        # Garbage collection: data files a commit removed more than GRACE_SECONDS ago (silver
+        # appends and compacted files, gold UNLOAD output), and a compaction's own output when
+        # a concurrent commit replaced its inputs first; never states, manifests or logs. The
+        # processed bucket is versioned: a deleted file stays recoverable for
+        # noncurrent_version_retention_days.
+        Sid      = "DeleteRemovedFiles"
+        Effect   = "Allow"
+        Action   = "s3:DeleteObject"
+        Resource = ["${local.proc_arn}/${local.prefixes.processed}*", "${local.proc_arn}/${local.prefixes.processed_compacted}*", "${local.proc_arn}/${local.gold_unload_keys}"]
+      },
+      {
+        # Compaction and garbage collection list the commit states (which partitions exist)
+        # and the commit logs. And a missing state or manifest (a new partition) must read as
+        # 404, which S3 only answers to a caller with s3:ListBucket; S3 may not supply
+        # s3:prefix on that implicit check, hence IfExists (as MissingLedgerIs404): real List
+        # calls stay limited to these prefixes.
+        Sid      = "ListCommits"
+        Effect   = "Allow"
+        Action   = "s3:ListBucket"
+        Resource = local.proc_arn
+        Condition = { StringLikeIfExists = { "s3:prefix" = [for p in ["processed_commits", "processed_commit_log", "gold_commits", "gold_commit_log"] :
+          "${local.prefixes[p]}*"
+        ] } }
+      },
     ]
 
     query-runner = [
@@ -133,35 +195,55 @@ locals {
         Resource = [local.glue_arns.catalog, local.glue_arns.database, "${local.glue_arns.tables}/*"]
       },
       {
-        # refresh_gold: Athena's INSERT INTO adds the day's partition to the gold table (or
-        # updates it on a re-run). Writes on the gold tables only; every other table stays
-        # read-only (ReadTheCatalog).
+        # refresh_gold registers a newly committed gold day with Athena DDL
+        # (ALTER TABLE ... ADD IF NOT EXISTS PARTITION ... LOCATION '<manifest directory>').
+        # Adds only, never updates: a day's location is its manifest directory for good. On
+        # the gold tables only; every other table stays read-only (ReadTheCatalog).
         Sid      = "AddGoldPartitions"
         Effect   = "Allow"
-        Action   = ["glue:BatchCreatePartition", "glue:CreatePartition", "glue:UpdatePartition"]
+        Action   = ["glue:BatchCreatePartition", "glue:CreatePartition"]
         Resource = concat([local.glue_arns.catalog, local.glue_arns.database], [for t in local.gold_tables : "${local.glue_arns.tables}/${t}"])
       },
       {
-        # What the named queries and the gold SQL read: silver, titles, quarantine
-        # (dq_rejections_by_reason, daily_quarantine_reasons) and the ledgers
-        # (daily_data_quality). Not bronze: nothing the query-runner runs reads
-        # raw_netflix_events, and bronze holds PII. Gold is read in RefreshGoldObjects.
+        # What the named queries and the gold SQL read, with this role's credentials: silver
+        # (a symlink table: its manifests and the appended and compacted files they list),
+        # titles, quarantine (dq_rejections_by_reason, daily_quarantine_reasons) and the
+        # ledgers (daily_data_quality). Not bronze: nothing the query-runner runs reads
+        # raw_netflix_events, and bronze holds PII. Gold is read in UnloadGold and CommitGold.
         Sid    = "ReadLakeTables"
         Effect = "Allow"
         Action = "s3:GetObject"
         Resource = [
+          "${local.proc_arn}/${local.prefixes.processed_manifests}*",
           "${local.proc_arn}/${local.prefixes.processed}*",
+          "${local.proc_arn}/${local.prefixes.processed_compacted}*",
           "${local.proc_arn}/${local.prefixes.titles}*",
           "${local.raw_arn}/${local.prefixes.quarantine}*",
           "${local.raw_arn}/${local.prefixes.ledger}*",
         ]
       },
       {
-        Sid       = "ListProcessedTableLocations"
-        Effect    = "Allow"
-        Action    = "s3:ListBucket"
-        Resource  = local.proc_arn
-        Condition = { StringLike = { "s3:prefix" = ["${local.prefixes.processed}*", "${local.prefixes.titles}*", "${local.prefixes.gold}*"] } }
+        # A gold day's lineage: the versions of the silver days it was computed from, read
+        # from their commit states (read-only: only the registrar commits silver).
+        Sid      = "ReadSilverCommitStates"
+        Effect   = "Allow"
+        Action   = "s3:GetObject"
+        Resource = "${local.proc_arn}/${local.prefixes.processed_commits}*"
+      },
+      {
+        # What Athena lists with this role's credentials: the table and partition locations
+        # (the symlink tables' manifest directories, the titles) and, before an UNLOAD, its
+        # destination (it must be empty).
+        Sid      = "ListProcessedTableLocations"
+        Effect   = "Allow"
+        Action   = "s3:ListBucket"
+        Resource = local.proc_arn
+        Condition = { StringLike = { "s3:prefix" = [
+          "${local.prefixes.processed_manifests}*",
+          "${local.prefixes.titles}*",
+          "${local.prefixes.gold_manifests}*",
+          local.gold_unload_keys,
+        ] } }
       },
       {
         Sid       = "ListRawTableLocations"
@@ -171,14 +253,38 @@ locals {
         Condition = { StringLike = { "s3:prefix" = ["${local.prefixes.quarantine}*", "${local.prefixes.ledger}*"] } }
       },
       {
-        # refresh_gold deletes gold/netflix/<table>/<col>=<day>/ and Athena's INSERT INTO
-        # (running with this role's credentials) writes the day again, so the role may
-        # replace gold objects, and only those: the one delete permission in the stack.
-        # PutObject also covers multipart uploads; AbortMultipartUpload cleans up a failed one.
-        Sid      = "RefreshGoldObjects"
+        # refresh_gold's UNLOAD: Athena writes the Parquet files with this role's credentials
+        # into gold/netflix/<table>/unload/<run>/ (a new prefix per run: nothing is
+        # overwritten, and nothing is deleted, so no s3:DeleteObject). PutObject also covers
+        # multipart uploads; AbortMultipartUpload and ListMultipartUploadParts are what Athena
+        # uses to manage them. GetObject: the refresh reads the new files' Parquet footers, and
+        # queries of the gold tables read the files their manifests list.
+        Sid      = "UnloadGold"
         Effect   = "Allow"
-        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
-        Resource = "${local.proc_arn}/${local.prefixes.gold}*"
+        Action   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject"]
+        Resource = "${local.proc_arn}/${local.gold_unload_keys}"
+      },
+      {
+        # The commit protocol for gold: read a day's state, compare-and-swap it (PutObject
+        # with If-Match / If-None-Match), publish its manifest (also what Athena reads as the
+        # partition), append to its commit log.
+        Sid    = "CommitGold"
+        Effect = "Allow"
+        Action = ["s3:GetObject", "s3:PutObject"]
+        Resource = [for p in ["gold_commits", "gold_manifests", "gold_commit_log"] :
+          "${local.proc_arn}/${local.prefixes[p]}*"
+        ]
+      },
+      {
+        # The gold commit states and logs; and a missing state (a new day, or a silver day
+        # not yet committed) must read as 404, which S3 only answers to a caller with
+        # s3:ListBucket. S3 may not supply s3:prefix on that implicit check, hence IfExists
+        # (as MissingLedgerIs404): real List calls stay limited to these prefixes.
+        Sid       = "ListGoldCommits"
+        Effect    = "Allow"
+        Action    = "s3:ListBucket"
+        Resource  = local.proc_arn
+        Condition = { StringLikeIfExists = { "s3:prefix" = ["${local.prefixes.gold_commits}*", "${local.prefixes.gold_commit_log}*"] } }
       },
       {
         Sid      = "LocateLakeBuckets"
@@ -187,6 +293,8 @@ locals {
         Resource = [local.proc_arn, local.raw_arn, local.results_arn]
       },
       {
+        # Query results, and UNLOAD's data manifest (<QueryExecutionId>-manifest.csv), which
+        # the refresh reads to learn the files it wrote.
         Sid      = "WriteQueryResults"
         Effect   = "Allow"
         Action   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]

@@ -48,18 +48,24 @@ locals {
       }
     }
     registrar = {
-      description = "StreamLake: new silver and quarantine partitions to the Glue catalog"
-      # 128 MB (the minimum): a GetTable (cached per container) and one BatchCreatePartition
-      # per event; nothing is held in memory.
-      memory_mb = 128
-      # 60 s: a few Glue calls of well under a second each, with room for the SDK's retries
-      # and backoff when Glue throttles.
-      timeout_s    = 60
+      description = "StreamLake: silver commits and new partitions to the Glue catalog; scheduled compaction and garbage collection"
+      # Two jobs. Per S3 event: read each new silver file's Parquet footer, append it to its
+      # partition's commit (state and manifest, compare-and-swap), one BatchCreatePartition
+      # for a new day. Scheduled ({"compact": {}}, schedules.tf): compact every due silver
+      # partition, then delete files removed more than GRACE_SECONDS ago in silver and gold.
+      # Memory and timeout are sized for the compaction (variables registrar_memory_mb,
+      # default one full vCPU, and registrar_timeout_seconds, default 900 s).
+      memory_mb = var.registrar_memory_mb
+      timeout_s = var.registrar_timeout_seconds
+      # 512 MB of /tmp: compaction stages a partition's compacted files there until it
+      # commits them, so one day of silver may compact to at most about this much.
       ephemeral_mb = 512
       environment = {
-        RAW_BUCKET       = local.bucket_names.raw
-        PROCESSED_BUCKET = local.bucket_names.processed
-        GLUE_DATABASE    = local.glue_database
+        RAW_BUCKET                = local.bucket_names.raw
+        PROCESSED_BUCKET          = local.bucket_names.processed
+        GLUE_DATABASE             = local.glue_database
+        GRACE_SECONDS             = tostring(var.gc_grace_seconds)
+        COMPACTION_TARGET_FILE_MB = tostring(var.compaction_target_file_mb)
       }
     }
     query-runner = {
@@ -77,8 +83,8 @@ locals {
         ATHENA_OUTPUT_LOCATION = local.athena_output
         QUERY_TIMEOUT_SECONDS  = tostring(var.query_timeout_seconds)
         MAX_RESULT_ROWS        = tostring(var.max_result_rows)
-        # refresh_gold: the bucket of gold/netflix/ (it deletes a day's objects before
-        # Athena's INSERT INTO writes the day again).
+        # refresh_gold: the bucket of gold/netflix/ (UNLOAD destinations, gold commits and
+        # manifests) and of the silver commit states it records as lineage.
         PROCESSED_BUCKET = local.bucket_names.processed
       }
     }
@@ -214,7 +220,10 @@ resource "aws_s3_bucket_notification" "raw" {
 resource "aws_s3_bucket_notification" "processed" {
   bucket = aws_s3_bucket.processed.id
 
-  # Silver Parquet files into the registrar (processed_netflix_events partitions).
+  # Silver Parquet files into the registrar (appended to their partition's commit, and
+  # processed_netflix_events partitions). Only the transformer's appends: the registrar's
+  # compacted files (processed_compacted/), the manifests, commit states and logs, and gold
+  # are outside this prefix, so nothing the registrar writes invokes it again.
   lambda_function {
     id                  = "${var.name_prefix}-silver-to-registrar"
     lambda_function_arn = aws_lambda_function.this["registrar"].arn

@@ -21,17 +21,36 @@ locals {
   bucket_arns = { for k, name in local.bucket_names : k => "arn:${local.partition}:s3:::${name}" }
 
   # Lake prefixes (DESIGN §3). Notification filters, IAM and Glue locations all use these.
+  #
+  # Silver and gold are committed tables (docs/data_model.md, "Committed tables"): a
+  # partition's Glue location is a directory holding one symlink manifest that lists the
+  # Parquet files of its committed version; a commit state (compare-and-swapped with S3
+  # conditional writes) and an append-only commit log record each version.
+  #   silver: appends in processed (the transformer's output, which triggers the registrar),
+  #           compactions in processed_compacted (outside that prefix: they trigger nothing)
+  #   gold:   gold/netflix/<table>/unload/<run>/ (Athena UNLOAD, see gold_unload_keys), and
+  #           manifests, states and logs under gold/netflix/{manifests,commits,commit_log}/<table>/
   prefixes = {
-    raw         = "raw/netflix/"
-    raw_errors  = "raw/errors/"
-    quarantine  = "quarantine/netflix/quarantine/"
-    ledger      = "ledger/netflix/"
-    processed   = "processed/netflix/processed_partitioned/"
-    titles      = "processed/netflix/netflix_titles/"
-    gold        = "gold/netflix/"
-    athena      = "results/"
-    access_logs = "s3-access-logs/"
+    raw                  = "raw/netflix/"
+    raw_errors           = "raw/errors/"
+    quarantine           = "quarantine/netflix/quarantine/"
+    ledger               = "ledger/netflix/"
+    processed            = "processed/netflix/processed_partitioned/"
+    processed_compacted  = "processed/netflix/processed_compacted/"
+    processed_manifests  = "processed/netflix/processed_manifests/"
+    processed_commits    = "processed/netflix/processed_commits/"
+    processed_commit_log = "processed/netflix/processed_commit_log/"
+    titles               = "processed/netflix/netflix_titles/"
+    gold                 = "gold/netflix/"
+    gold_manifests       = "gold/netflix/manifests/"
+    gold_commits         = "gold/netflix/commits/"
+    gold_commit_log      = "gold/netflix/commit_log/"
+    athena               = "results/"
+    access_logs          = "s3-access-logs/"
   }
+  # Every gold table's UNLOAD output, gold/netflix/<table>/unload/<run>/<key>=<day>/<file>: an
+  # IAM key pattern (not a prefix), the data files the gold manifests list.
+  gold_unload_keys = "${local.prefixes.gold}*/unload/*"
 
   # Firehose names objects <stream>-1-YYYY-MM-DD-HH-MM-SS-<uuid>.gz under this prefix, which
   # is exactly the raw layout of DESIGN §3 (timestamps are the arrival time, in UTC).
@@ -64,11 +83,13 @@ locals {
     for table in local.glue_schema.tables : table.name => merge(table, {
       # Quarantine lives with bronze (access-restricted: it keeps PII); silver, titles and
       # gold (gold/netflix/<table>/) in processed. glue.tf checks every location is one of
-      # these prefixes.
+      # these prefixes. `location` is the Glue table location (the manifest prefix of a
+      # "symlink" table), `data_location` where its Parquet files live.
       bucket = startswith(table.location, "quarantine/") ? "raw" : "processed"
     })
   }
-  # The gold tables (gold/netflix/<table>/, written by the query-runner's refresh_gold).
+  # The gold tables (gold/netflix/<table>/, written by the query-runner's refresh_gold; their
+  # Glue locations are gold/netflix/manifests/<table>/).
   gold_tables = sort([for name, t in local.parquet_tables : name if startswith(t.location, local.prefixes.gold)])
   glue_arns = {
     catalog  = "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog"
@@ -81,8 +102,4 @@ locals {
   athena_output        = "s3://${local.bucket_names.athena}/${local.prefixes.athena}"
 
   metric_namespace = "StreamLake"
-
-  # Allowed values of DESIGN §2, mirrored by the Data Quality ruleset.
-  event_types  = ["PLAY_START", "PLAY_STOP", "PAUSE", "RESUME", "SEEK", "HEARTBEAT", "REBUFFER_START", "REBUFFER_END", "PLAYBACK_ERROR"]
-  device_types = ["TV", "MOBILE", "WEB", "TABLET", "CONSOLE"]
 }

@@ -194,6 +194,30 @@ resource "aws_cloudwatch_metric_alarm" "gold_refresh_failed_invocations" {
   ok_actions          = local.alarm_actions
 }
 
+resource "aws_cloudwatch_metric_alarm" "compaction_lag" {
+  # The registrar emits CompactionLagSeconds at the end of every compaction run: how long the
+  # oldest silver partition still due for compaction has waited (0 when none is). Too high
+  # means runs do not keep up (or fail on a partition); no datapoint at all means compaction
+  # is not running (the rule cannot invoke the function, or runs time out before the end),
+  # hence missing data breaches. Only while the schedule is on: off, it would always fire.
+  count = var.enable_compaction ? 1 : 0
+
+  alarm_name          = "${var.name_prefix}-compaction-lag"
+  alarm_description   = "A silver partition has waited more than ${var.compaction_lag_alarm_seconds} s for compaction, or no compaction run finished in the last hour (rule ${aws_cloudwatch_event_rule.compaction.name}, ${var.compaction_schedule}): silver accumulates small files and removed files are not garbage-collected. Check the registrar's errors and duration (timeout ${var.registrar_timeout_seconds} s) and the rule's invocations."
+  namespace           = local.metric_namespace
+  metric_name         = "CompactionLagSeconds"
+  dimensions          = { Function = "registrar" }
+  statistic           = "Maximum"
+  period              = 3600
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.compaction_lag_alarm_seconds
+  treat_missing_data  = "breaching"
+  actions_enabled     = true
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
 # ---------------------------------------------------------------------------------------------
 # Dashboard
 
@@ -303,11 +327,31 @@ locals {
           ["AWS/Events", "Invocations", "RuleName", aws_cloudwatch_event_rule.gold_refresh.name],
           ["AWS/Events", "FailedInvocations", "RuleName", aws_cloudwatch_event_rule.gold_refresh.name],
           ["AWS/Lambda", "Errors", "FunctionName", local.function_names["query-runner"]],
-          # A refresh is 14 INSERT INTO queries in one invocation: watch it against the
-          # function timeout (query_timeout_seconds + 60 s).
+          # A refresh is 7 UNLOAD queries (plus their commits and DDL) in one invocation:
+          # watch it against the function timeout (query_timeout_seconds + 60 s).
           ["AWS/Lambda", "Duration", "FunctionName", local.function_names["query-runner"], { stat = "Maximum", yAxis = "right" }],
         ]
         annotations = { horizontal = [{ label = "function timeout (ms)", value = (var.query_timeout_seconds + 60) * 1000, yAxis = "right" }] }
+      }
+    },
+    {
+      type = "metric", x = 12, y = 18, width = 12, height = 6
+      properties = {
+        title  = "Committed tables (registrar): commits, compaction, garbage collection"
+        region = local.region
+        stat   = "Sum"
+        period = 3600
+        view   = "timeSeries"
+        metrics = [
+          [local.metric_namespace, "PartitionsRegistered", "Function", "registrar"],
+          [local.metric_namespace, "FilesCommitted", "Function", "registrar"],
+          [local.metric_namespace, "PartitionsCompacted", "Function", "registrar"],
+          [local.metric_namespace, "CrossObjectDuplicatesDropped", "Function", "registrar"],
+          [local.metric_namespace, "FilesVacuumed", "Function", "registrar"],
+          # Seconds, on their own axis, against the alarm threshold.
+          [local.metric_namespace, "CompactionLagSeconds", "Function", "registrar", { stat = "Maximum", yAxis = "right" }],
+        ]
+        annotations = { horizontal = [{ label = "compaction lag alarm (s)", value = var.compaction_lag_alarm_seconds, yAxis = "right" }] }
       }
     },
   ]

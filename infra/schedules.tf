@@ -1,4 +1,4 @@
-# EventBridge schedules. Both rules always exist; variables switch them on, so enabling one
+# EventBridge schedules. The rules always exist; variables switch them on, so enabling one
 # is a one-variable apply and the alarms that depend on it follow.
 
 resource "aws_cloudwatch_event_rule" "generator" {
@@ -29,10 +29,30 @@ resource "aws_cloudwatch_event_target" "gold_refresh" {
   input = jsonencode({ refresh_gold = true })
 }
 
+# The committed tables' upkeep (docs/data_model.md, "Committed tables"): compaction of the
+# silver partitions with new appends, then garbage collection of files commits removed more
+# than gc_grace_seconds ago, in silver and gold. The compaction-lag alarm (monitoring.tf)
+# notices when runs stop.
+resource "aws_cloudwatch_event_rule" "compaction" {
+  name                = "${var.name_prefix}-compaction"
+  description         = "Compaction and garbage collection of the committed tables: {\"compact\": {}} to the registrar"
+  schedule_expression = var.compaction_schedule
+  state               = var.enable_compaction ? "ENABLED" : "DISABLED"
+}
+
+resource "aws_cloudwatch_event_target" "compaction" {
+  rule = aws_cloudwatch_event_rule.compaction.name
+  arn  = aws_lambda_function.this["registrar"].arn
+  # Every partition due; {"compact": {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}} (an ad-hoc
+  # invocation) limits a run to a range of days.
+  input = jsonencode({ compact = {} })
+}
+
 resource "aws_lambda_permission" "events_invoke" {
   for_each = {
     generator    = aws_cloudwatch_event_rule.generator.arn
     query-runner = aws_cloudwatch_event_rule.gold_refresh.arn
+    registrar    = aws_cloudwatch_event_rule.compaction.arn
   }
 
   statement_id   = "AllowEventBridge-${each.key}"

@@ -128,10 +128,57 @@ variable "partition_projection_start_date" {
   }
 }
 
-variable "dq_freshness_days" {
-  description = "The Glue Data Quality ruleset fails when the newest event_date in silver is older than this many days."
+# ---------------------------------------------------------------------------------------------
+# Committed tables: compaction and garbage collection (the registrar)
+
+variable "enable_compaction" {
+  description = "Run the scheduled compaction and garbage collection ({\"compact\": {}} to the registrar): silver partitions with new appends are merged into files of about compaction_target_file_mb (cross-object duplicates of event_id dropped), and files commits removed more than gc_grace_seconds ago are deleted, in silver and gold. Off, silver keeps one small file per raw object and removed files are never deleted."
+  type        = bool
+  default     = true
+}
+
+variable "compaction_schedule" {
+  description = "EventBridge schedule expression of the compaction run. At most hourly: the CompactionLag alarm reads one datapoint per hour and treats an hour without one as compaction not running."
+  type        = string
+  default     = "rate(1 hour)"
+
+  validation {
+    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.compaction_schedule))
+    error_message = "compaction_schedule must be an EventBridge schedule expression: rate(...) or cron(...)."
+  }
+}
+
+variable "compaction_target_file_mb" {
+  description = "Registrar: size in MB of a compacted silver file (COMPACTION_TARGET_FILE_MB)."
   type        = number
-  default     = 1
+  default     = 128
+
+  validation {
+    condition     = var.compaction_target_file_mb >= 1 && var.compaction_target_file_mb <= 4096 && floor(var.compaction_target_file_mb) == var.compaction_target_file_mb
+    error_message = "compaction_target_file_mb must be a whole number between 1 and 4096 (what the registrar accepts)."
+  }
+}
+
+variable "gc_grace_seconds" {
+  description = "Registrar: a file a commit removed (compacted away, or replaced by a gold refresh) is deleted this many seconds later (GRACE_SECONDS). Keep it longer than the longest Athena query over the lake: a query that read the previous manifest still reads the removed files."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.gc_grace_seconds > 0 && floor(var.gc_grace_seconds) == var.gc_grace_seconds
+    error_message = "gc_grace_seconds must be a whole number of seconds greater than 0."
+  }
+}
+
+variable "compaction_lag_alarm_seconds" {
+  description = "Alarm when, after a compaction run, a silver partition has waited more than this many seconds for compaction (CompactionLagSeconds), or when an hour passes without a run."
+  type        = number
+  default     = 7200
+
+  validation {
+    condition     = var.compaction_lag_alarm_seconds > 0
+    error_message = "compaction_lag_alarm_seconds must be greater than 0."
+  }
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -168,7 +215,9 @@ variable "reserved_concurrency" {
     # Raw objects arrive about once a minute per buffer; 10 leaves room for backfills
     # without letting a replay storm starve the account.
     transformer = 10
-    # One BatchCreatePartition per silver file; idempotent, so throttled events just retry.
+    # One commit (and a BatchCreatePartition for a new day) per silver file; idempotent, so
+    # throttled events just retry. A scheduled compaction run holds one of the two for up to
+    # registrar_timeout_seconds; appends keep the other.
     registrar = 2
     # Ad-hoc queries and the hourly gold refresh.
     query-runner = 2
@@ -240,6 +289,28 @@ variable "query_timeout_seconds" {
   }
 }
 
+variable "registrar_memory_mb" {
+  description = "Registrar: memory in MB. The default, 1,769 MB, is one full vCPU (Lambda's CPU share grows with memory): compaction decodes and re-encodes a partition's Parquet, which is CPU-bound, and holds one input file and an index of the partition's event ids in memory."
+  type        = number
+  default     = 1769
+
+  validation {
+    condition     = var.registrar_memory_mb >= 128 && var.registrar_memory_mb <= 10240 && floor(var.registrar_memory_mb) == var.registrar_memory_mb
+    error_message = "registrar_memory_mb must be a whole number between 128 and 10240."
+  }
+}
+
+variable "registrar_timeout_seconds" {
+  description = "Registrar: function timeout in seconds. An S3 event (footer reads, one commit, one Glue call) takes seconds; the scheduled compaction run compacts every due partition and garbage-collects silver and gold, hence the default of 900 (the maximum)."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.registrar_timeout_seconds >= 60 && var.registrar_timeout_seconds <= 900
+    error_message = "registrar_timeout_seconds must be between 60 and 900."
+  }
+}
+
 variable "max_result_rows" {
   description = "Query-runner: rows returned inline (a Lambda response is at most 6 MB)."
   type        = number
@@ -281,7 +352,7 @@ variable "generator_schedule_minutes" {
 }
 
 variable "gold_refresh_schedule_enabled" {
-  description = "Run the hourly gold refresh ({\"refresh_gold\": true} to the query-runner: yesterday and today, UTC, rebuilt from silver, quarantine and the ledgers with Athena INSERT INTO). On by default. Each run is 14 Athena queries (7 tables x 2 days) and Athena bills at least 10 MB per query, so the schedule costs at least ~100 GB scanned (~$0.50) a month; switch it off on an idle stack."
+  description = "Run the hourly gold refresh ({\"refresh_gold\": true} to the query-runner: yesterday and today, UTC, recomputed from silver, quarantine and the ledgers with Athena UNLOAD and committed to each day's symlink manifest). On by default. Each run is 7 UNLOAD queries (one per table, both days) plus free DDL for new days, and Athena bills at least 10 MB per query, so the schedule costs at least ~50 GB scanned (~$0.25) a month; switch it off on an idle stack."
   type        = bool
   default     = true
 }

@@ -1,6 +1,8 @@
 # Glue tables equal the schemas the Rust code writes (glue_schema.json, itself checked against
 # `streamlake schema --format glue` by scripts/test-infra) and the Athena DDL in sql/ddl/;
-# the Data Quality ruleset mirrors the transformer's rules; Athena cannot run away.
+# silver and gold are symlink-manifest tables, quarantine and titles plain Parquet; data
+# quality runs as Athena SQL (no Spark reader points at a symlink table); Athena cannot run
+# away.
 
 mock_provider "aws" {
   source = "./tests/mocks"
@@ -52,23 +54,78 @@ run "glue_tables_equal_the_written_schemas" {
   }
 
   assert {
+    # Silver's location is its manifest prefix (a partition's location is its manifest
+    # directory), not processed_partitioned/ where the transformer writes.
     condition = (
-      aws_glue_catalog_table.parquet["processed_netflix_events"].storage_descriptor[0].location == "s3://streamlake-processed-123456789012-us-east-1/processed/netflix/processed_partitioned/"
+      aws_glue_catalog_table.parquet["processed_netflix_events"].storage_descriptor[0].location == "s3://streamlake-processed-123456789012-us-east-1/processed/netflix/processed_manifests/"
       && aws_glue_catalog_table.parquet["quarantined_netflix_events"].storage_descriptor[0].location == "s3://streamlake-raw-123456789012-us-east-1/quarantine/netflix/quarantine/"
       && aws_glue_catalog_table.parquet["netflix_titles"].storage_descriptor[0].location == "s3://streamlake-processed-123456789012-us-east-1/processed/netflix/netflix_titles/"
       && aws_glue_catalog_table.raw.storage_descriptor[0].location == "s3://streamlake-raw-123456789012-us-east-1/raw/netflix/"
     )
-    error_message = "Table locations must be the DESIGN §3 prefixes in the right buckets (quarantine lives with bronze)."
+    error_message = "Table locations must be the DESIGN §3 prefixes in the right buckets (quarantine lives with bronze; silver at its manifests)."
   }
 
   assert {
     condition = alltrue([for t in aws_glue_catalog_table.parquet :
       t.table_type == "EXTERNAL_TABLE"
       && t.storage_descriptor[0].ser_de_info[0].serialization_library == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-      && t.storage_descriptor[0].input_format == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
       && t.parameters["parquet.compression"] == "SNAPPY" && t.parameters["classification"] == "parquet"
     ])
-    error_message = "The Parquet tables must be external Snappy Parquet."
+    error_message = "The Parquet tables must be external Snappy Parquet (ParquetHiveSerDe, symlink tables included)."
+  }
+
+  assert {
+    # Written out, independently of glue_schema.json: silver and the seven gold tables are
+    # committed (symlink manifests), quarantine and titles plain Parquet files.
+    condition = jsonencode({ for name, t in aws_glue_catalog_table.parquet : name => [t.storage_descriptor[0].input_format, t.storage_descriptor[0].output_format] }) == jsonencode({
+      daily_data_quality                 = ["org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat", "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"]
+      daily_engagement_by_country_device = ["org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat", "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"]
+      daily_event_types                  = ["org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat", "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"]
+      daily_playback_quality             = ["org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat", "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"]
+      daily_quarantine_reasons           = ["org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat", "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"]
+      daily_title_engagement             = ["org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat", "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"]
+      daily_ttfh_distribution            = ["org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat", "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"]
+      netflix_titles                     = ["org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat", "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"]
+      processed_netflix_events           = ["org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat", "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"]
+      quarantined_netflix_events         = ["org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat", "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"]
+    })
+    error_message = "Silver and gold must read symlink manifests (SymlinkTextInputFormat); quarantine and titles their Parquet files (MapredParquetInputFormat)."
+  }
+
+  assert {
+    # glue_schema.json says the same, and its data locations are where the writers write.
+    condition = jsonencode({ for name, t in local.parquet_tables : name => [t.storage, t.data_location] }) == jsonencode({
+      processed_netflix_events           = ["symlink", "processed/netflix/processed_partitioned/"]
+      quarantined_netflix_events         = ["files", "quarantine/netflix/quarantine/"]
+      netflix_titles                     = ["files", "processed/netflix/netflix_titles/"]
+      daily_title_engagement             = ["symlink", "gold/netflix/daily_title_engagement/"]
+      daily_engagement_by_country_device = ["symlink", "gold/netflix/daily_engagement_by_country_device/"]
+      daily_playback_quality             = ["symlink", "gold/netflix/daily_playback_quality/"]
+      daily_ttfh_distribution            = ["symlink", "gold/netflix/daily_ttfh_distribution/"]
+      daily_event_types                  = ["symlink", "gold/netflix/daily_event_types/"]
+      daily_data_quality                 = ["symlink", "gold/netflix/daily_data_quality/"]
+      daily_quarantine_reasons           = ["symlink", "gold/netflix/daily_quarantine_reasons/"]
+    })
+    error_message = "glue_schema.json: silver and gold are symlink tables with their data under processed_partitioned/ and gold/netflix/<table>/; quarantine and titles are files."
+  }
+
+  assert {
+    # The description tells a reader of the catalog what a symlink table is (and who cannot
+    # read it).
+    condition = alltrue([for name, t in aws_glue_catalog_table.parquet :
+      strcontains(t.description, "symlink manifests") == (t.storage_descriptor[0].input_format == "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat")
+      && (t.storage_descriptor[0].input_format != "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat" || strcontains(t.description, "Glue Data Quality"))
+    ])
+    error_message = "A symlink table's description must say it is read through symlink manifests, and that Spark-based readers (Glue Data Quality) cannot read it."
+  }
+
+  assert {
+    # The hand-written DDL uses the same input format.
+    condition = alltrue([for name, t in aws_glue_catalog_table.parquet :
+      strcontains(file("../sql/ddl/${name}.sql"), "STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'")
+      == (t.storage_descriptor[0].input_format == "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat")
+    ])
+    error_message = "sql/ddl/<table>.sql and the Glue table disagree on symlink storage."
   }
 
   assert {
@@ -140,9 +197,9 @@ run "partition_projection_can_be_switched_on" {
       aws_glue_catalog_table.parquet["processed_netflix_events"].parameters["projection.enabled"] == "true"
       && aws_glue_catalog_table.parquet["processed_netflix_events"].parameters["projection.event_date.type"] == "date"
       && aws_glue_catalog_table.parquet["processed_netflix_events"].parameters["projection.event_date.format"] == "yyyy-MM-dd"
-      && aws_glue_catalog_table.parquet["processed_netflix_events"].parameters["storage.location.template"] == "s3://streamlake-processed-123456789012-us-east-1/processed/netflix/processed_partitioned/event_date=$${event_date}/"
+      && aws_glue_catalog_table.parquet["processed_netflix_events"].parameters["storage.location.template"] == "s3://streamlake-processed-123456789012-us-east-1/processed/netflix/processed_manifests/event_date=$${event_date}/"
     )
-    error_message = "enable_partition_projection must project event_date over the silver layout."
+    error_message = "enable_partition_projection must project event_date over silver's manifest directories (projecting the data directory would read uncommitted and compacted-away files)."
   }
 
   assert {
@@ -151,40 +208,27 @@ run "partition_projection_can_be_switched_on" {
   }
 }
 
-run "data_quality_ruleset_mirrors_the_transformer" {
+run "data_quality_runs_as_athena_sql" {
   command = plan
 
   assert {
+    # Glue Data Quality and crawlers read with Spark, which cannot read symlink tables: the
+    # checks are the daily_data_quality gold table (sql/gold/daily_data_quality.sql),
+    # refreshed by the query-runner.
+    condition = alltrue([for f in fileset(path.module, "*.tf") :
+      !strcontains(file(f), "resource \"aws_glue_data_quality_ruleset\"") && !strcontains(file(f), "resource \"aws_glue_crawler\"")
+    ]) && aws_glue_catalog_table.parquet["processed_netflix_events"].storage_descriptor[0].input_format == "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
+    error_message = "No Spark-based reader (Glue Data Quality ruleset, Glue crawler) may be configured: silver and gold are symlink tables."
+  }
+
+  assert {
     condition = (
-      aws_glue_data_quality_ruleset.processed.target_table[0].database_name == "netflix-streams-aws"
-      && aws_glue_data_quality_ruleset.processed.target_table[0].table_name == "processed_netflix_events"
+      contains(local.gold_tables, "daily_data_quality")
+      && aws_glue_catalog_table.parquet["daily_data_quality"].storage_descriptor[0].input_format == "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
+      && fileexists("../sql/gold/daily_data_quality.sql")
+      && strcontains(file("glue.tf"), "sql/gold/daily_data_quality.sql, refreshed by the query-runner")
     )
-    error_message = "The ruleset must target processed_netflix_events."
-  }
-
-  assert {
-    condition = alltrue([for rule in concat(
-      [for c in ["event_id", "user_id", "profile_id", "title_id", "session_id", "event_type", "device_type", "country", "event_ts", "event_timestamp"] : "IsComplete \"${c}\""],
-      [
-        "IsUnique \"event_id\"",
-        "ColumnValues \"event_type\" in [\"PLAY_START\",\"PLAY_STOP\",\"PAUSE\",\"RESUME\",\"SEEK\",\"HEARTBEAT\",\"REBUFFER_START\",\"REBUFFER_END\",\"PLAYBACK_ERROR\"]",
-        "ColumnValues \"device_type\" in [\"TV\",\"MOBILE\",\"WEB\",\"TABLET\",\"CONSOLE\"]",
-        "CustomSql \"SELECT datediff(current_date(), max(to_date(event_date))) FROM primary\" <= 1",
-      ],
-    ) : strcontains(aws_glue_data_quality_ruleset.processed.ruleset, rule)])
-    error_message = "The ruleset must check required columns, allowed event and device types, unique event_id and freshness of the newest event_date."
-  }
-
-  assert {
-    condition     = startswith(aws_glue_data_quality_ruleset.processed.ruleset, "Rules = [") && endswith(trimspace(aws_glue_data_quality_ruleset.processed.ruleset), "]")
-    error_message = "DQDL must be one Rules = [ ... ] list."
-  }
-
-  assert {
-    # Every rule line but the last ends with a comma (DQDL is comma-separated).
-    condition = alltrue([for line in slice(split("\n", trimspace(aws_glue_data_quality_ruleset.processed.ruleset)), 1, length(split("\n", trimspace(aws_glue_data_quality_ruleset.processed.ruleset))) - 2) :
-    endswith(line, ",")])
-    error_message = "Every DQDL rule but the last must end with a comma."
+    error_message = "The data-quality checks live in sql/gold/daily_data_quality.sql (the daily_data_quality gold table, refreshed by the query-runner), and glue.tf says so."
   }
 }
 

@@ -1,9 +1,11 @@
 # The gold layer on AWS: the seven gold tables of docs/data_model.md (columns, partition key,
-# location under gold/netflix/ in the processed bucket), the pipeline_ledgers table they are
-# partly built from, and what the query-runner's refresh_gold needs: PROCESSED_BUCKET, the
-# IAM to replace a day of gold and register its partition, and the hourly schedule (on by
-# default). The expected tables are written out here, independently of glue_schema.json, so
-# a change to either the Rust specs or the JSON that drifts from the contract fails.
+# symlink manifests under gold/netflix/manifests/<table>/ in the processed bucket), the
+# pipeline_ledgers table they are partly built from, and what the query-runner's refresh_gold
+# needs: PROCESSED_BUCKET, the IAM to UNLOAD into gold/netflix/<table>/unload/<run>/, commit
+# each day and register its partition (and no delete: garbage collection is the registrar's),
+# and the hourly schedule (on by default). The expected tables are written out here,
+# independently of glue_schema.json, so a change to either the Rust specs or the JSON that
+# drifts from the contract fails.
 
 mock_provider "aws" {
   source = "./tests/mocks"
@@ -96,10 +98,24 @@ run "gold_tables_follow_the_contract" {
   }
 
   assert {
+    # The Glue location is the table's manifest prefix; a day's partition location is
+    # gold/netflix/manifests/<table>/<key>=<day>/, holding its manifest.
     condition = alltrue([for name, _ in var.expected_gold :
-      aws_glue_catalog_table.parquet[name].storage_descriptor[0].location == "s3://streamlake-processed-123456789012-us-east-1/gold/netflix/${name}/"
+      aws_glue_catalog_table.parquet[name].storage_descriptor[0].location == "s3://streamlake-processed-123456789012-us-east-1/gold/netflix/manifests/${name}/"
+      && aws_glue_catalog_table.parquet[name].storage_descriptor[0].input_format == "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
+      && aws_glue_catalog_table.parquet[name].storage_descriptor[0].output_format == "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
     ])
-    error_message = "Gold tables live at s3://<processed bucket>/gold/netflix/<table>/."
+    error_message = "Gold tables are symlink tables at s3://<processed bucket>/gold/netflix/manifests/<table>/."
+  }
+
+  assert {
+    # Their files: UNLOAD output under gold/netflix/<table>/unload/<run>/, which the
+    # query-runner may write and the registrar may garbage-collect (gold_unload_keys).
+    condition = alltrue([for name, _ in var.expected_gold :
+      local.parquet_tables[name].data_location == "gold/netflix/${name}/"
+      && length(regexall("^gold/netflix/[^/]+/unload/.+$", "${local.parquet_tables[name].data_location}unload/run-1/x")) == 1
+    ]) && local.gold_unload_keys == "gold/netflix/*/unload/*"
+    error_message = "Gold data lives under gold/netflix/<table>/ (UNLOAD into gold/netflix/<table>/unload/<run>/)."
   }
 
   assert {
@@ -108,7 +124,7 @@ run "gold_tables_follow_the_contract" {
       && aws_glue_catalog_table.parquet[name].parameters["classification"] == "parquet"
       && aws_glue_catalog_table.parquet[name].parameters["parquet.compression"] == "SNAPPY"
       && aws_glue_catalog_table.parquet[name].storage_descriptor[0].ser_de_info[0].serialization_library == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-      # Partitions come from the refresh's INSERT INTO, not projection.
+      # Partitions are registered by the refresh (ALTER TABLE ADD PARTITION), not projected.
       && !contains(keys(aws_glue_catalog_table.parquet[name].parameters), "projection.enabled")
     ])
     error_message = "Gold tables are external Snappy Parquet tables without partition projection."
@@ -130,12 +146,13 @@ run "gold_tables_follow_the_contract" {
   }
 
   assert {
-    # The hand-written Athena DDL says the same location and partition column.
+    # The hand-written Athena DDL says the same location, storage and partition column.
     condition = alltrue([for name, t in var.expected_gold :
       strcontains(file("../sql/ddl/${name}.sql"), "PARTITIONED BY (${t.partition} string)")
-      && strcontains(file("../sql/ddl/${name}.sql"), "LOCATION 's3://$${processed_bucket}/gold/netflix/${name}/'")
+      && strcontains(file("../sql/ddl/${name}.sql"), "STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'")
+      && strcontains(file("../sql/ddl/${name}.sql"), "LOCATION 's3://$${processed_bucket}/gold/netflix/manifests/${name}/'")
     ])
-    error_message = "sql/ddl/<gold table>.sql must partition by the contract's column and point at gold/netflix/<table>/ in the processed bucket."
+    error_message = "sql/ddl/<gold table>.sql must partition by the contract's column and be a symlink table at gold/netflix/manifests/<table>/ in the processed bucket."
   }
 }
 
@@ -150,7 +167,7 @@ run "gold_has_no_projection_even_when_silver_does" {
     condition = alltrue([for name in local.gold_tables :
       !contains(keys(aws_glue_catalog_table.parquet[name].parameters), "projection.enabled")
     ]) && aws_glue_catalog_table.parquet["processed_netflix_events"].parameters["projection.enabled"] == "true"
-    error_message = "enable_partition_projection projects silver only: gold partitions are registered by the refresh's INSERT INTO."
+    error_message = "enable_partition_projection projects silver only: gold partitions are registered by the refresh (ALTER TABLE ADD PARTITION)."
   }
 }
 
@@ -188,25 +205,40 @@ run "query_runner_can_refresh_gold" {
 
   assert {
     condition = jsonencode([for s in jsondecode(aws_iam_role_policy.lambda["query-runner"].policy).Statement :
-      [sort(flatten([s.Action])), sort(flatten([s.Resource]))] if s.Sid == "RefreshGoldObjects"
-      ]) == jsonencode([[
-        ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-        ["arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/*"],
-    ]])
-    error_message = "The query-runner may read, write and delete gold objects (gold/netflix/ only)."
+      [s.Sid, sort(flatten([s.Action])), sort(flatten([s.Resource]))] if contains(["UnloadGold", "CommitGold", "ReadSilverCommitStates"], s.Sid)
+      ]) == jsonencode([
+      ["ReadSilverCommitStates", ["s3:GetObject"], ["arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_commits/*"]],
+      ["UnloadGold", ["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"],
+      ["arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/*/unload/*"]],
+      ["CommitGold", ["s3:GetObject", "s3:PutObject"], [
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/commit_log/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/commits/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/manifests/*",
+      ]],
+    ])
+    error_message = "refresh_gold: Athena's UNLOAD writes (and the refresh reads) gold/netflix/<table>/unload/; the refresh commits gold states, manifests and logs and reads silver commit states (lineage)."
+  }
+
+  assert {
+    # The refresh never deletes: a day's old files are removed by its commit and deleted by
+    # the registrar's garbage collection after the grace period.
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.lambda["query-runner"].policy).Statement :
+      !contains(flatten([s.Action]), "s3:DeleteObject")
+    ])
+    error_message = "The query-runner may not delete objects (the INSERT INTO refresh that cleared days is gone)."
   }
 
   assert {
     condition = jsonencode([for s in jsondecode(aws_iam_role_policy.lambda["query-runner"].policy).Statement :
       [sort(flatten([s.Action])), sort(flatten([s.Resource]))] if s.Sid == "AddGoldPartitions"
       ]) == jsonencode([[
-        ["glue:BatchCreatePartition", "glue:CreatePartition", "glue:UpdatePartition"],
+        ["glue:BatchCreatePartition", "glue:CreatePartition"],
         concat(
           ["arn:aws:glue:us-east-1:123456789012:catalog", "arn:aws:glue:us-east-1:123456789012:database/netflix-streams-aws"],
           [for t in local.gold_tables : "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/${t}"],
         ),
     ]])
-    error_message = "Athena's INSERT INTO may add or update partitions of the gold tables only."
+    error_message = "ALTER TABLE ... ADD IF NOT EXISTS PARTITION may add (never update) partitions of the gold tables only."
   }
 
   assert {
@@ -221,42 +253,54 @@ run "query_runner_can_refresh_gold" {
   }
 
   assert {
-    # S3 writes: gold objects and Athena results, nothing else (not silver, quarantine or ledgers).
-    condition = alltrue([for s in jsondecode(aws_iam_role_policy.lambda["query-runner"].policy).Statement :
-      alltrue([for r in flatten([s.Resource]) :
-        contains([
-          "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/*",
-          "arn:aws:s3:::streamlake-athena-results-123456789012-us-east-1/results/*",
-        ], r)
-      ])
+    # S3 writes: gold UNLOAD output, gold commits, and Athena results; nothing else (not
+    # silver, its commits, quarantine or ledgers).
+    condition = toset(flatten([for s in jsondecode(aws_iam_role_policy.lambda["query-runner"].policy).Statement :
+      flatten([s.Resource])
       if anytrue([for a in flatten([s.Action]) : contains(["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], a)])
+      ])) == toset([
+      "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/*/unload/*",
+      "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/commits/*",
+      "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/manifests/*",
+      "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/commit_log/*",
+      "arn:aws:s3:::streamlake-athena-results-123456789012-us-east-1/results/*",
     ])
-    error_message = "The query-runner may write only gold objects and Athena results."
+    error_message = "The query-runner may write only gold (UNLOAD output, commits) and Athena results."
   }
 
   assert {
-    # The gold SQL reads silver and titles (processed bucket), quarantine and ledgers (raw bucket).
+    # Athena reads a symlink table's manifests AND the files they list, with the caller's
+    # credentials: silver (manifests, appended and compacted files) and gold (manifests,
+    # UNLOAD output); the gold SQL also reads titles, quarantine and the ledgers.
     condition = alltrue([for r in [
+      "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_manifests/*",
       "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_partitioned/*",
+      "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_compacted/*",
+      "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/manifests/*",
+      "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/*/unload/*",
       "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/netflix_titles/*",
       "arn:aws:s3:::streamlake-raw-123456789012-us-east-1/quarantine/netflix/quarantine/*",
       "arn:aws:s3:::streamlake-raw-123456789012-us-east-1/ledger/netflix/*",
       ] : anytrue([for s in jsondecode(aws_iam_role_policy.lambda["query-runner"].policy).Statement :
         contains(flatten([s.Action]), "s3:GetObject") && contains(flatten([s.Resource]), r)
     ])])
-    error_message = "The query-runner must read silver, titles, quarantine and the ledgers."
+    error_message = "The query-runner must read the symlink tables' manifests and data files (silver and gold), titles, quarantine and the ledgers."
   }
 
   assert {
-    # Listing is prefix-scoped per bucket, and covers gold (the refresh lists a day before deleting it).
-    condition = jsonencode({ for s in jsondecode(aws_iam_role_policy.lambda["query-runner"].policy).Statement :
-      flatten([s.Resource])[0] => s.Condition.StringLike["s3:prefix"]
-      if contains(flatten([s.Action]), "s3:ListBucket") && try(s.Condition.StringLike["s3:prefix"], null) != null
-      }) == jsonencode({
-      "arn:aws:s3:::streamlake-processed-123456789012-us-east-1" = ["processed/netflix/processed_partitioned/*", "processed/netflix/netflix_titles/*", "gold/netflix/*"]
-      "arn:aws:s3:::streamlake-raw-123456789012-us-east-1"       = ["quarantine/netflix/quarantine/*", "ledger/netflix/*"]
-    })
-    error_message = "The query-runner lists only the table prefixes of the processed and raw buckets."
+    # Listing is prefix-scoped per bucket: what Athena lists (table and partition locations,
+    # the UNLOAD destination it checks is empty), and the gold commit states and logs.
+    condition = jsonencode([for s in jsondecode(aws_iam_role_policy.lambda["query-runner"].policy).Statement :
+      [flatten([s.Resource])[0], jsonencode(s.Condition)]
+      if contains(flatten([s.Action]), "s3:ListBucket") && try(s.Condition, null) != null
+      ]) == jsonencode([
+      ["arn:aws:s3:::streamlake-processed-123456789012-us-east-1", jsonencode({ StringLike = { "s3:prefix" = [
+        "processed/netflix/processed_manifests/*", "processed/netflix/netflix_titles/*", "gold/netflix/manifests/*", "gold/netflix/*/unload/*",
+      ] } })],
+      ["arn:aws:s3:::streamlake-raw-123456789012-us-east-1", jsonencode({ StringLike = { "s3:prefix" = ["quarantine/netflix/quarantine/*", "ledger/netflix/*"] } })],
+      ["arn:aws:s3:::streamlake-processed-123456789012-us-east-1", jsonencode({ StringLikeIfExists = { "s3:prefix" = ["gold/netflix/commits/*", "gold/netflix/commit_log/*"] } })],
+    ])
+    error_message = "The query-runner lists only the table locations, the UNLOAD destinations and the gold commits of the processed bucket, and the table prefixes of the raw bucket."
   }
 
   assert {

@@ -47,7 +47,7 @@ run "each_role_allows_only_its_needs" {
 
   assert {
     condition = jsonencode([for s in jsondecode(aws_iam_role_policy.lambda["registrar"].policy).Statement :
-      [s.Sid, sort(flatten([s.Action])), sort(flatten([s.Resource]))]
+      [s.Sid, sort(flatten([s.Action])), sort(flatten([s.Resource])), jsonencode(try(s.Condition, null))]
       if !contains(["OwnLogGroup", "XRayTraces", "OnFailureDestination", "DecryptWithLakeKey", "EncryptWithLakeKeyViaServices"], s.Sid)
       ]) == jsonencode([
       ["AddPartitionsToLakeTables", ["glue:BatchCreatePartition", "glue:GetTable"], [
@@ -55,9 +55,33 @@ run "each_role_allows_only_its_needs" {
         "arn:aws:glue:us-east-1:123456789012:database/netflix-streams-aws",
         "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/processed_netflix_events",
         "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/quarantined_netflix_events",
-      ]],
+      ], "null"],
+      ["ReadSilverFiles", ["s3:GetObject"], [
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_compacted/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_partitioned/*",
+      ], "null"],
+      ["WriteCompactedSilver", ["s3:AbortMultipartUpload", "s3:PutObject"], [
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_compacted/*",
+      ], "null"],
+      ["CommitSilverAndGold", ["s3:GetObject", "s3:PutObject"], [
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/commit_log/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/commits/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/manifests/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_commit_log/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_commits/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_manifests/*",
+      ], "null"],
+      ["DeleteRemovedFiles", ["s3:DeleteObject"], [
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/*/unload/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_compacted/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_partitioned/*",
+      ], "null"],
+      ["ListCommits", ["s3:ListBucket"], ["arn:aws:s3:::streamlake-processed-123456789012-us-east-1"],
+        jsonencode({ StringLikeIfExists = { "s3:prefix" = [
+          "processed/netflix/processed_commits/*", "processed/netflix/processed_commit_log/*", "gold/netflix/commits/*", "gold/netflix/commit_log/*",
+      ] } })],
     ])
-    error_message = "The registrar may only read and add partitions of the silver and quarantine tables."
+    error_message = "The registrar may add silver and quarantine partitions, read silver files, write compacted files, commit silver and gold, delete removed data files, and list the commits."
   }
 
   assert {
@@ -72,7 +96,7 @@ run "each_role_allows_only_its_needs" {
         "arn:aws:glue:us-east-1:123456789012:database/netflix-streams-aws",
         "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/*",
       ], "null"],
-      ["AddGoldPartitions", ["glue:BatchCreatePartition", "glue:CreatePartition", "glue:UpdatePartition"], [
+      ["AddGoldPartitions", ["glue:BatchCreatePartition", "glue:CreatePartition"], [
         "arn:aws:glue:us-east-1:123456789012:catalog",
         "arn:aws:glue:us-east-1:123456789012:database/netflix-streams-aws",
         "arn:aws:glue:us-east-1:123456789012:table/netflix-streams-aws/daily_data_quality",
@@ -85,16 +109,28 @@ run "each_role_allows_only_its_needs" {
       ], "null"],
       ["ReadLakeTables", ["s3:GetObject"], [
         "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/netflix_titles/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_compacted/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_manifests/*",
         "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_partitioned/*",
         "arn:aws:s3:::streamlake-raw-123456789012-us-east-1/ledger/netflix/*",
         "arn:aws:s3:::streamlake-raw-123456789012-us-east-1/quarantine/netflix/quarantine/*",
       ], "null"],
+      ["ReadSilverCommitStates", ["s3:GetObject"], ["arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_commits/*"], "null"],
       ["ListProcessedTableLocations", ["s3:ListBucket"], ["arn:aws:s3:::streamlake-processed-123456789012-us-east-1"],
-      jsonencode({ StringLike = { "s3:prefix" = ["processed/netflix/processed_partitioned/*", "processed/netflix/netflix_titles/*", "gold/netflix/*"] } })],
+        jsonencode({ StringLike = { "s3:prefix" = [
+          "processed/netflix/processed_manifests/*", "processed/netflix/netflix_titles/*", "gold/netflix/manifests/*", "gold/netflix/*/unload/*",
+      ] } })],
       ["ListRawTableLocations", ["s3:ListBucket"], ["arn:aws:s3:::streamlake-raw-123456789012-us-east-1"],
       jsonencode({ StringLike = { "s3:prefix" = ["quarantine/netflix/quarantine/*", "ledger/netflix/*"] } })],
-      ["RefreshGoldObjects", ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-      ["arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/*"], "null"],
+      ["UnloadGold", ["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"],
+      ["arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/*/unload/*"], "null"],
+      ["CommitGold", ["s3:GetObject", "s3:PutObject"], [
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/commit_log/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/commits/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/manifests/*",
+      ], "null"],
+      ["ListGoldCommits", ["s3:ListBucket"], ["arn:aws:s3:::streamlake-processed-123456789012-us-east-1"],
+      jsonencode({ StringLikeIfExists = { "s3:prefix" = ["gold/netflix/commits/*", "gold/netflix/commit_log/*"] } })],
       ["LocateLakeBuckets", ["s3:GetBucketLocation"], [
         "arn:aws:s3:::streamlake-athena-results-123456789012-us-east-1",
         "arn:aws:s3:::streamlake-processed-123456789012-us-east-1",
@@ -104,7 +140,7 @@ run "each_role_allows_only_its_needs" {
       ["arn:aws:s3:::streamlake-athena-results-123456789012-us-east-1/results/*"], "null"],
       ["ListQueryResults", ["s3:ListBucket", "s3:ListBucketMultipartUploads"], ["arn:aws:s3:::streamlake-athena-results-123456789012-us-east-1"], "null"],
     ])
-    error_message = "The query-runner may run queries in its workgroup, read the catalog and the lake tables (not bronze), add gold partitions, replace gold objects, and write results."
+    error_message = "The query-runner may run queries in its workgroup, read the catalog and the lake tables (symlink manifests and their files, not bronze), add gold partitions, UNLOAD and commit gold (no deletes), read silver commit states, and write results."
   }
 
   assert {
@@ -119,11 +155,11 @@ run "each_role_allows_only_its_needs" {
         ["OnFailureDestination", ["sqs:SendMessage"], ["arn:aws:sqs:us-east-1:123456789012:streamlake-lambda-failures"], "null"],
         ["DecryptWithLakeKey", ["kms:Decrypt"], [aws_kms_key.lake.arn], "null"],
         ["EncryptWithLakeKeyViaServices", ["kms:GenerateDataKey"], [aws_kms_key.lake.arn], jsonencode({ StringEquals = { "kms:ViaService" = (
-          contains(["generator", "transformer", "query-runner"], fn) ? ["s3.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"] : ["sqs.us-east-1.amazonaws.com"]
+          contains(["generator", "transformer", "registrar", "query-runner"], fn) ? ["s3.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"] : ["sqs.us-east-1.amazonaws.com"]
         ) } })],
       ])
     ])
-    error_message = "Shared statements: own log group, X-Ray, the on-failure queue, and the lake key (data keys only via S3 for the writers, and SQS)."
+    error_message = "Shared statements: own log group, X-Ray, the on-failure queue, and the lake key (data keys only via S3 for the writers, the registrar now among them, and SQS)."
   }
 
   assert {
@@ -172,14 +208,45 @@ run "no_wildcards_on_data" {
   }
 
   assert {
-    # The one delete in the stack: the gold refresh replaces a day of gold. Versioning keeps
-    # the replaced objects for noncurrent_version_retention_days.
+    # The one delete in the stack: garbage collection of the committed tables' data files
+    # (after the grace period), by the registrar. Never states, manifests or logs, never
+    # bronze, quarantine or ledgers. Versioning keeps deleted objects for
+    # noncurrent_version_retention_days.
     condition = jsonencode(flatten([for p in concat([for fn, r in aws_iam_role_policy.lambda : { role = fn, policy = r.policy }], [{ role = "firehose", policy = aws_iam_role_policy.firehose.policy }]) :
       [for s in jsondecode(p.policy).Statement : "${p.role} ${s.Sid} ${join(",", sort(flatten([s.Resource])))}" if contains(flatten([s.Action]), "s3:DeleteObject")]
       ])) == jsonencode([
-      "query-runner RefreshGoldObjects arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/*",
+      "registrar DeleteRemovedFiles arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/*/unload/*,arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_compacted/*,arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_partitioned/*",
     ])
-    error_message = "Only the query-runner may delete objects, and only under gold/netflix/ (the gold refresh)."
+    error_message = "Only the registrar may delete objects, and only silver and gold data files (garbage collection)."
+  }
+
+  assert {
+    # processed_partitioned/ is the registrar's trigger: only the transformer writes there, so
+    # nothing the registrar (or the query-runner) writes can invoke it again. Silver's
+    # commits and compacted files are the registrar's alone.
+    condition = jsonencode({ for fn, r in aws_iam_role_policy.lambda : fn => sort(distinct(flatten([for s in jsondecode(r.policy).Statement :
+      [for res in flatten([s.Resource]) : res if strcontains(res, ":s3:::streamlake-processed-")]
+      if contains(flatten([s.Action]), "s3:PutObject")
+      ]))) }) == jsonencode({
+      generator = ["arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/netflix_titles/titles.snappy.parquet"]
+      query-runner = [
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/*/unload/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/commit_log/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/commits/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/manifests/*",
+      ]
+      registrar = [
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/commit_log/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/commits/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/gold/netflix/manifests/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_commit_log/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_commits/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_compacted/*",
+        "arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_manifests/*",
+      ]
+      transformer = ["arn:aws:s3:::streamlake-processed-123456789012-us-east-1/processed/netflix/processed_partitioned/*"]
+    })
+    error_message = "Writes to the processed bucket: the transformer only processed_partitioned/ (the registrar's trigger), the registrar silver commits and compacted files (and gold commits for garbage collection), the query-runner gold, the generator the title file."
   }
 
   assert {

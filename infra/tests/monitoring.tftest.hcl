@@ -97,10 +97,29 @@ run "alarms_default" {
   }
 
   assert {
+    # The registrar's EMF: namespace StreamLake, dimension Function = registrar.
+    condition = (
+      length(aws_cloudwatch_metric_alarm.compaction_lag) == 1
+      && aws_cloudwatch_metric_alarm.compaction_lag[0].alarm_name == "streamlake-compaction-lag"
+      && aws_cloudwatch_metric_alarm.compaction_lag[0].namespace == "StreamLake"
+      && aws_cloudwatch_metric_alarm.compaction_lag[0].metric_name == "CompactionLagSeconds"
+      && aws_cloudwatch_metric_alarm.compaction_lag[0].dimensions == tomap({ Function = "registrar" })
+      && aws_cloudwatch_metric_alarm.compaction_lag[0].statistic == "Maximum"
+      && aws_cloudwatch_metric_alarm.compaction_lag[0].period == 3600
+      && aws_cloudwatch_metric_alarm.compaction_lag[0].evaluation_periods == 1
+      && aws_cloudwatch_metric_alarm.compaction_lag[0].comparison_operator == "GreaterThanThreshold"
+      && aws_cloudwatch_metric_alarm.compaction_lag[0].threshold == 7200
+      && aws_cloudwatch_metric_alarm.compaction_lag[0].treat_missing_data == "breaching"
+    )
+    error_message = "With compaction on (the default), CompactionLagSeconds (Maximum, hourly) above 7200 s must alarm, and so must an hour without a datapoint (compaction not running)."
+  }
+
+  assert {
     condition = alltrue([for a in concat(
       values(aws_cloudwatch_metric_alarm.lambda),
       [aws_cloudwatch_metric_alarm.on_failure_queue, aws_cloudwatch_metric_alarm.firehose_freshness, aws_cloudwatch_metric_alarm.quarantine_ratio, aws_cloudwatch_metric_alarm.generator_events_failed],
       aws_cloudwatch_metric_alarm.gold_refresh_failed_invocations,
+      aws_cloudwatch_metric_alarm.compaction_lag,
       ) : a.alarm_actions == toset([aws_sns_topic.alarms.arn]) && a.ok_actions == toset([aws_sns_topic.alarms.arn])
       && a.actions_enabled && a.threshold != null && a.alarm_description != ""
     ])
@@ -124,11 +143,17 @@ run "alarms_follow_variables" {
     firehose_freshness_threshold_seconds = 600
     lambda_errors_threshold              = 3
     gold_refresh_schedule_enabled        = false
+    compaction_lag_alarm_seconds         = 10800
   }
 
   assert {
     condition     = length(aws_cloudwatch_metric_alarm.gold_refresh_failed_invocations) == 0
     error_message = "With the gold refresh schedule off, its failed-invocations alarm must not exist."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.compaction_lag[0].threshold == 10800
+    error_message = "compaction_lag_alarm_seconds must set the compaction-lag threshold."
   }
 
   assert {
@@ -169,6 +194,19 @@ run "alarms_follow_variables" {
   }
 }
 
+run "compaction_lag_alarm_follows_the_schedule" {
+  command = plan
+
+  variables {
+    enable_compaction = false
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.compaction_lag) == 0
+    error_message = "With compaction off, the compaction-lag alarm (missing data breaches) would always fire: it must not exist."
+  }
+}
+
 run "metric_names_are_the_emf_contract" {
   command = plan
 
@@ -176,6 +214,7 @@ run "metric_names_are_the_emf_contract" {
     # Every StreamLake metric the alarms and dashboard use is documented in docs/metrics.md.
     condition = alltrue([for name in distinct(concat(
       [aws_cloudwatch_metric_alarm.generator_events_failed.metric_name],
+      [for a in aws_cloudwatch_metric_alarm.compaction_lag : a.metric_name],
       [for q in aws_cloudwatch_metric_alarm.quarantine_ratio.metric_query : q.metric[0].metric_name if length(q.metric) > 0],
       flatten([for w in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets :
         [for m in w.properties.metrics : m[1] if try(m[0] == "StreamLake", false)]
@@ -187,8 +226,11 @@ run "metric_names_are_the_emf_contract" {
   assert {
     condition = toset(flatten([for w in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets :
       [for m in w.properties.metrics : m[1] if try(m[0] == "StreamLake", false)]
-    ])) == toset(["RecordsIn", "RecordsWritten", "RecordsQuarantined", "DuplicatesDropped", "EventsSent", "BytesScanned"])
-    error_message = "The dashboard must chart the transformer's throughput metrics, EventsSent and BytesScanned."
+      ])) == toset([
+      "RecordsIn", "RecordsWritten", "RecordsQuarantined", "DuplicatesDropped", "EventsSent", "BytesScanned",
+      "PartitionsRegistered", "FilesCommitted", "PartitionsCompacted", "CrossObjectDuplicatesDropped", "FilesVacuumed", "CompactionLagSeconds",
+    ])
+    error_message = "The dashboard must chart the transformer's throughput metrics, EventsSent, BytesScanned and the registrar's commit, compaction and garbage-collection metrics."
   }
 
   assert {
@@ -211,8 +253,27 @@ run "dashboard_shows_the_pipeline" {
       "Freshness: Firehose DeliveryToS3.DataFreshness (s)",
       "Athena bytes scanned",
       "Gold refresh (hourly, query-runner)",
+      "Committed tables (registrar): commits, compaction, garbage collection",
     ]
-    error_message = "The dashboard shows throughput, quarantine rate, duration, errors, freshness, Athena bytes scanned and the gold refresh."
+    error_message = "The dashboard shows throughput, quarantine rate, duration, errors, freshness, Athena bytes scanned, the gold refresh and the committed tables."
+  }
+
+  assert {
+    # FilesCommitted and CompactionLagSeconds next to PartitionsRegistered; the lag as a
+    # Maximum on its own axis, with the alarm threshold.
+    condition = (
+      jsonencode([for m in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets[7].properties.metrics : slice(m, 0, 4)]) == jsonencode([
+        ["StreamLake", "PartitionsRegistered", "Function", "registrar"],
+        ["StreamLake", "FilesCommitted", "Function", "registrar"],
+        ["StreamLake", "PartitionsCompacted", "Function", "registrar"],
+        ["StreamLake", "CrossObjectDuplicatesDropped", "Function", "registrar"],
+        ["StreamLake", "FilesVacuumed", "Function", "registrar"],
+        ["StreamLake", "CompactionLagSeconds", "Function", "registrar"],
+      ])
+      && jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets[7].properties.metrics[5][4] == { stat = "Maximum", yAxis = "right" }
+      && jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets[7].properties.annotations.horizontal[0].value == 7200
+    )
+    error_message = "The committed-tables widget charts the registrar's PartitionsRegistered, FilesCommitted, compaction and GC metrics, and CompactionLagSeconds (Maximum) against its alarm."
   }
 
   assert {

@@ -144,17 +144,20 @@ run "notifications_follow_the_design_prefixes" {
   }
 
   assert {
-    # The registrar's filters are the Glue table locations (one source of truth).
+    # The registrar's filters are where the transformer writes the tables' files, as
+    # glue_schema.json says (data_location; silver's Glue location is its manifest prefix).
     condition = (
-      aws_s3_bucket_notification.processed.lambda_function[0].filter_prefix == local.parquet_tables["processed_netflix_events"].location
-      && aws_s3_bucket_notification.raw.lambda_function[1].filter_prefix == local.parquet_tables["quarantined_netflix_events"].location
+      aws_s3_bucket_notification.processed.lambda_function[0].filter_prefix == local.parquet_tables["processed_netflix_events"].data_location
+      && aws_s3_bucket_notification.raw.lambda_function[1].filter_prefix == local.parquet_tables["quarantined_netflix_events"].data_location
     )
-    error_message = "The registrar's notification prefixes must equal the Glue locations in glue_schema.json."
+    error_message = "The registrar's notification prefixes must equal the data locations in glue_schema.json."
   }
 
   assert {
     # Keys from the repository's S3 event fixtures: the raw object reaches the transformer,
-    # silver and quarantine files reach the registrar, ledgers and the title file nothing.
+    # silver and quarantine files reach the registrar, ledgers and the title file nothing; and
+    # nothing the registrar or the gold refresh writes (compacted files, manifests, commit
+    # states and logs, gold) invokes anything.
     condition = alltrue([
       for key, want in {
         "raw/netflix/ingest_year=2024/ingest_month=03/ingest_day=05/ingest_hour=12/streamlake-playback-1-2024-03-05-12-00-00-3f0c9a52-8d1e-4c6b-9a57-0e4d2b7c1a90.gz" = ["transformer"]
@@ -162,6 +165,14 @@ run "notifications_follow_the_design_prefixes" {
         "quarantine/netflix/quarantine/ingest_date=2024-03-05/part-0f1e2d3c4b5a69788796a5b4c3d2e1f0.snappy.parquet"                                                   = ["registrar"]
         "ledger/netflix/0f1e2d3c4b5a69788796a5b4c3d2e1f0.json"                                                                                                        = []
         "processed/netflix/netflix_titles/titles.snappy.parquet"                                                                                                      = []
+        "processed/netflix/processed_compacted/event_date=2024-03-05/part-0f1e2d3c4b5a6978-0000.snappy.parquet"                                                       = []
+        "processed/netflix/processed_manifests/event_date=2024-03-05/manifest"                                                                                        = []
+        "processed/netflix/processed_commits/event_date=2024-03-05.json"                                                                                              = []
+        "processed/netflix/processed_commit_log/event_date=2024-03-05/v00000007.json"                                                                                 = []
+        "processed/netflix/processed_commit_log/event_date=2024-03-05/compaction-v00000007.json"                                                                      = []
+        "gold/netflix/daily_title_engagement/unload/run-1/event_date=2024-03-05/20240305_000000_00000_abcde_0f1e2d3c.snappy.parquet"                                  = []
+        "gold/netflix/manifests/daily_title_engagement/event_date=2024-03-05/manifest"                                                                                = []
+        "gold/netflix/commits/daily_title_engagement/event_date=2024-03-05.json"                                                                                      = []
         "raw/errors/processing-failed/ingest_year=2024/ingest_month=03/ingest_day=05/ingest_hour=12/streamlake-playback-1-2024-03-05-12-00-00-x.gz"                   = []
         } : [
         for f in concat(aws_s3_bucket_notification.raw.lambda_function, aws_s3_bucket_notification.processed.lambda_function) :
@@ -224,11 +235,13 @@ run "lambdas_match_their_config_contracts" {
 
   assert {
     condition = aws_lambda_function.this["registrar"].environment[0].variables == tomap({
-      RAW_BUCKET       = "streamlake-raw-123456789012-us-east-1"
-      PROCESSED_BUCKET = "streamlake-processed-123456789012-us-east-1"
-      GLUE_DATABASE    = "netflix-streams-aws"
+      RAW_BUCKET                = "streamlake-raw-123456789012-us-east-1"
+      PROCESSED_BUCKET          = "streamlake-processed-123456789012-us-east-1"
+      GLUE_DATABASE             = "netflix-streams-aws"
+      GRACE_SECONDS             = "3600"
+      COMPACTION_TARGET_FILE_MB = "128"
     })
-    error_message = "Registrar environment must match its Config::from_env()."
+    error_message = "Registrar environment must match its Config::from_env() (GRACE_SECONDS and COMPACTION_TARGET_FILE_MB for compaction and garbage collection)."
   }
 
   assert {
@@ -256,7 +269,7 @@ run "lambdas_match_their_config_contracts" {
     condition = jsonencode({ for fn, f in aws_lambda_function.this : fn => [f.memory_size, f.timeout, f.ephemeral_storage[0].size, f.reserved_concurrent_executions] }) == jsonencode({
       generator    = [512, 900, 512, 1]
       query-runner = [256, 300, 512, 2]
-      registrar    = [128, 60, 512, 2]
+      registrar    = [1769, 900, 512, 2]
       transformer  = [1024, 300, 1024, 10]
     })
     error_message = "Memory, timeout, /tmp and reserved concurrency must be the sized, documented values."
@@ -301,6 +314,57 @@ run "architecture_and_concurrency_are_variables" {
     condition     = aws_lambda_function.this["query-runner"].timeout == 660 && aws_lambda_function.this["query-runner"].environment[0].variables.QUERY_TIMEOUT_SECONDS == "600"
     error_message = "The query-runner's function timeout follows its query timeout."
   }
+}
+
+run "registrar_settings_are_variables" {
+  command = plan
+
+  variables {
+    registrar_memory_mb       = 3008
+    registrar_timeout_seconds = 600
+    gc_grace_seconds          = 7200
+    compaction_target_file_mb = 256
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.this["registrar"].memory_size == 3008
+      && aws_lambda_function.this["registrar"].timeout == 600
+      && aws_lambda_function.this["registrar"].environment[0].variables.GRACE_SECONDS == "7200"
+      && aws_lambda_function.this["registrar"].environment[0].variables.COMPACTION_TARGET_FILE_MB == "256"
+    )
+    error_message = "registrar_memory_mb, registrar_timeout_seconds, gc_grace_seconds and compaction_target_file_mb must reach the registrar."
+  }
+}
+
+run "grace_period_must_be_positive" {
+  command = plan
+
+  variables {
+    gc_grace_seconds = 0
+  }
+
+  expect_failures = [var.gc_grace_seconds]
+}
+
+run "compaction_target_is_what_the_registrar_accepts" {
+  command = plan
+
+  variables {
+    compaction_target_file_mb = 8192
+  }
+
+  expect_failures = [var.compaction_target_file_mb]
+}
+
+run "registrar_timeout_is_at_most_lambdas" {
+  command = plan
+
+  variables {
+    registrar_timeout_seconds = 901
+  }
+
+  expect_failures = [var.registrar_timeout_seconds]
 }
 
 run "architecture_must_be_known" {
@@ -382,10 +446,22 @@ run "schedules_default" {
 
   assert {
     condition = (
-      aws_lambda_permission.events_invoke["generator"].principal == "events.amazonaws.com"
-      && aws_lambda_permission.events_invoke["generator"].source_arn == aws_cloudwatch_event_rule.generator.arn
-      && aws_lambda_permission.events_invoke["query-runner"].source_arn == aws_cloudwatch_event_rule.gold_refresh.arn
+      aws_cloudwatch_event_rule.compaction.name == "streamlake-compaction"
+      && aws_cloudwatch_event_rule.compaction.state == "ENABLED"
+      && aws_cloudwatch_event_rule.compaction.schedule_expression == "rate(1 hour)"
+      && aws_cloudwatch_event_target.compaction.rule == aws_cloudwatch_event_rule.compaction.name
+      && aws_cloudwatch_event_target.compaction.arn == "arn:aws:lambda:us-east-1:123456789012:function:streamlake-registrar"
+      && aws_cloudwatch_event_target.compaction.input == "{\"compact\":{}}"
     )
+    error_message = "Compaction is on by default: hourly, {\"compact\": {}} to the registrar (every partition due)."
+  }
+
+  assert {
+    condition = jsonencode({ for k, p in aws_lambda_permission.events_invoke : k => [p.principal, p.action, p.function_name, p.source_arn, p.source_account] }) == jsonencode({
+      generator    = ["events.amazonaws.com", "lambda:InvokeFunction", "streamlake-generator", aws_cloudwatch_event_rule.generator.arn, "123456789012"]
+      query-runner = ["events.amazonaws.com", "lambda:InvokeFunction", "streamlake-query-runner", aws_cloudwatch_event_rule.gold_refresh.arn, "123456789012"]
+      registrar    = ["events.amazonaws.com", "lambda:InvokeFunction", "streamlake-registrar", aws_cloudwatch_event_rule.compaction.arn, "123456789012"]
+    })
     error_message = "Each schedule may invoke only its own function."
   }
 }
@@ -397,6 +473,8 @@ run "schedules_switch" {
     generator_schedule_enabled    = true
     generator_schedule_minutes    = 1
     gold_refresh_schedule_enabled = false
+    enable_compaction             = false
+    compaction_schedule           = "cron(15 * * * ? *)"
   }
 
   assert {
@@ -404,7 +482,19 @@ run "schedules_switch" {
       aws_cloudwatch_event_rule.generator.state == "ENABLED"
       && aws_cloudwatch_event_rule.generator.schedule_expression == "rate(1 minute)"
       && aws_cloudwatch_event_rule.gold_refresh.state == "DISABLED"
+      && aws_cloudwatch_event_rule.compaction.state == "DISABLED"
+      && aws_cloudwatch_event_rule.compaction.schedule_expression == "cron(15 * * * ? *)"
     )
-    error_message = "The schedule variables must switch the generator rule on and the gold refresh off (and rate(1 minute) is singular)."
+    error_message = "The schedule variables must switch the generator rule on and the gold refresh and compaction off (and rate(1 minute) is singular)."
   }
+}
+
+run "compaction_schedule_must_be_an_expression" {
+  command = plan
+
+  variables {
+    compaction_schedule = "every hour"
+  }
+
+  expect_failures = [var.compaction_schedule]
 }

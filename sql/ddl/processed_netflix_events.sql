@@ -1,5 +1,8 @@
 -- Silver: validated, deduplicated, PII-free playback events (Snappy Parquet).
--- Partitions are registered by the registrar Lambda as the transformer writes them.
+-- A committed table (docs/data_model.md, "Committed tables"): each partition's location holds
+-- one symlink manifest listing the Parquet files of its committed version, under
+-- processed/netflix/processed_partitioned/ (appends) and processed_compacted/ (compactions).
+-- The registrar appends new files and registers new partitions; compaction rewrites them.
 CREATE EXTERNAL TABLE IF NOT EXISTS processed_netflix_events (
   event_id string,
   user_id string,
@@ -18,6 +21,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS processed_netflix_events (
   source_object string
 )
 PARTITIONED BY (event_date string)
-STORED AS PARQUET
-LOCATION 's3://${processed_bucket}/processed/netflix/processed_partitioned/'
+ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
+STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
+LOCATION 's3://${processed_bucket}/processed/netflix/processed_manifests/'
 TBLPROPERTIES ('parquet.compression' = 'SNAPPY');

@@ -248,6 +248,11 @@ impl AthenaEngine {
                         engine_ms: statistics
                             .and_then(|s| s.engine_execution_time_in_millis())
                             .and_then(|n| u64::try_from(n).ok()),
+                        execution_id: Some(id.to_owned()),
+                        output_location: execution
+                            .result_configuration()
+                            .and_then(|c| c.output_location())
+                            .map(str::to_owned),
                         ..QueryResult::default()
                     };
                     let has_header =

@@ -16,17 +16,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pipeline_core::commit::{
-    commit, committed_partitions, publish_manifest, read_state, Change, CommitInfo, CommittedFile,
-    CommittedTable, FileOrigin, PartitionState, GOLD, SILVER,
+    commit, committed_partitions, read_state, Change, CommitInfo, CommittedFile, CommittedTable,
+    FileOrigin, PartitionState, GOLD, SILVER,
 };
 use pipeline_core::compact::{
-    compact_partition, compaction_ledgers, CompactionLedger, CompactionPolicy,
+    compact_due, compaction_ledgers, vacuum, CompactionLedger, CompactionPolicy,
 };
 use pipeline_core::keys::partition_of_key;
-use pipeline_core::ports::{BlobStore, PartitionCatalog, PartitionSpec};
+use pipeline_core::ports::{PartitionCatalog, PartitionSpec};
 use pipeline_core::Ledger;
 use serde::Serialize;
-use tracing::info;
 
 use crate::error::Result;
 use crate::ingest::read_ledgers;
@@ -141,59 +140,9 @@ pub async fn compact_lake(
 ) -> Result<CompactReport> {
     let store = lake.store();
     let staging = lake.staging_dir()?;
-    let mut report = CompactReport::default();
-    for value in committed_partitions(store.as_ref(), &SILVER).await? {
-        if let Some((from, to)) = range {
-            if value.as_str() < from || value.as_str() > to {
-                continue;
-            }
-        }
-        if let Some(ledger) =
-            compact_partition(store.as_ref(), &SILVER, &value, policy, &staging, now).await?
-        {
-            report.compactions.push(ledger);
-        }
-    }
-    report.vacuumed = vacuum(lake, now, grace_seconds).await?;
-    Ok(report)
-}
-
-/// Deletes the files that commits removed more than `grace_seconds` before `now`, in every
-/// committed table, and records them as deleted. Returns how many were deleted. A file still
-/// listed by a manifest (a writer that died before publishing it) is kept, and that manifest
-/// is republished first.
-pub async fn vacuum(lake: &Lake, now: i64, grace_seconds: i64) -> Result<usize> {
-    let store = lake.store();
-    let mut deleted = 0;
-    for table in std::iter::once(&SILVER).chain(GOLD.iter()) {
-        for value in committed_partitions(store.as_ref(), table).await? {
-            publish_manifest(store.as_ref(), table, &value).await?;
-            let (state, _) = read_state(store.as_ref(), table, &value).await?;
-            let due: Vec<String> = state
-                .removed
-                .iter()
-                .filter(|file| !file.deleted && file.removed_at + grace_seconds <= now)
-                .map(|file| file.key.clone())
-                .collect();
-            if due.is_empty() {
-                continue;
-            }
-            let listed: BTreeSet<String> =
-                pipeline_core::commit::manifest_files(store.as_ref(), table, &value)
-                    .await?
-                    .into_iter()
-                    .collect();
-            let due: Vec<String> = due.into_iter().filter(|key| !listed.contains(key)).collect();
-            store.delete(&due).await?;
-            commit(store.as_ref(), table, &value, now, |_| {
-                Ok(Some(Change::MarkDeleted(due.clone())))
-            })
-            .await?;
-            info!(table = table.name(), partition = %value, files = due.len(), "Vacuumed");
-            deleted += due.len();
-        }
-    }
-    Ok(deleted)
+    let compactions = compact_due(store.as_ref(), policy, &staging, range, now).await?;
+    let vacuumed = vacuum(store.as_ref(), now, grace_seconds).await?;
+    Ok(CompactReport { compactions, vacuumed })
 }
 
 /// One committed partition, as `streamlake status --format json` reports it.

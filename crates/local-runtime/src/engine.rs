@@ -251,7 +251,7 @@ pub fn to_query_result(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Qu
             rows.push(cells.iter().map(|column| column[row].clone()).collect());
         }
     }
-    Ok(QueryResult { columns, rows, bytes_scanned: None, engine_ms: None })
+    Ok(QueryResult { columns, rows, ..QueryResult::default() })
 }
 
 fn column_values(array: &ArrayRef) -> Result<Vec<Value>> {

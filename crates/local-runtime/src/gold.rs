@@ -227,12 +227,6 @@ impl Inputs {
     }
 }
 
-/// Whether `candidate` was computed from inputs at least as new as `committed` in every
-/// entry: only then may it replace the committed day.
-fn not_older(candidate: &BTreeMap<String, u64>, committed: &BTreeMap<String, u64>) -> bool {
-    committed.iter().all(|(input, version)| candidate.get(input).is_some_and(|v| v >= version))
-}
-
 /// The days whose gold is stale: a silver day (or a neighbour) changed version, or an arrival
 /// day got new ledgers, since the day's last gold commit; and days whose gold has inputs no
 /// longer present.
@@ -398,7 +392,7 @@ async fn refresh_query(
         let lineage = inputs.lineage(query.source, day);
         let mut superseded = false;
         let outcome = commit(store.as_ref(), table, &value, now, |current| {
-            if !not_older(&lineage, &current.lineage) {
+            if !current.accepts_lineage(&lineage) {
                 superseded = true;
                 return Ok(None);
             }
@@ -424,7 +418,9 @@ async fn refresh_query(
             report.partitions_written += 1;
             report.rows += added.iter().map(|file| file.rows as usize).sum::<usize>();
         }
-        if outcome.state().version > 0 {
+        // A day is registered once it has rows; one committed empty (a neighbour of the
+        // silver days, or a day emptied) stays out of the catalog.
+        if !outcome.state().files.is_empty() {
             registered.push(PartitionSpec {
                 table: spec.name.to_owned(),
                 values: vec![value.clone()],

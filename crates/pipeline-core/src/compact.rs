@@ -36,8 +36,9 @@ use tempfile::NamedTempFile;
 use tracing::info;
 
 use crate::commit::{
-    commit, read_state, Change, CommitOutcome, CommittedFile, CommittedTable, FileOrigin,
-    Operation, PartitionState,
+    commit, committed_partitions, manifest_files, publish_manifest, read_state, Change,
+    CommitOutcome, CommittedFile, CommittedTable, FileOrigin, Operation, PartitionState, GOLD,
+    SILVER,
 };
 use crate::encode::writer_properties;
 use crate::error::{Error, Result};
@@ -173,8 +174,10 @@ pub async fn compact_partition(
         }
     }
 
-    // Pass 2: the winning rows, in input order, into files of about the target size.
-    let mut outputs: Vec<(NamedTempFile, u64)> = Vec::new();
+    // Pass 2: the winning rows, in input order, into files of about the target size. Each
+    // file is published as soon as it is full, so staging holds at most one at a time.
+    let directory = table.rewrite_directory(value, "");
+    let mut added: Vec<CommittedFile> = Vec::new();
     let mut writer: Option<(ArrowWriter<NamedTempFile>, u64)> = None;
     let schema = table.spec.file_schema();
     let columns: Vec<&str> = table.spec.columns.iter().map(|column| column.name).collect();
@@ -227,29 +230,20 @@ pub async fn compact_partition(
                     >= policy.target_file_bytes
                 {
                     if let Some((full, rows)) = writer.take() {
-                        outputs.push((full.into_inner()?, rows));
+                        let key =
+                            format!("{directory}part-{digest}-{:04}.snappy.parquet", added.len());
+                        added.push(publish_output(store, key, full.into_inner()?, rows).await?);
                     }
                 }
             }
         }
     }
     if let Some((last, rows)) = writer.take() {
-        outputs.push((last.into_inner()?, rows));
+        let key = format!("{directory}part-{digest}-{:04}.snappy.parquet", added.len());
+        added.push(publish_output(store, key, last.into_inner()?, rows).await?);
     }
 
-    // Publish the files, then commit them in place of the inputs.
-    let directory = table.rewrite_directory(value, "");
-    let mut added = Vec::with_capacity(outputs.len());
-    for (index, (file, rows)) in outputs.iter().enumerate() {
-        let key = format!("{directory}part-{digest}-{index:04}.snappy.parquet");
-        let bytes = file
-            .as_file()
-            .metadata()
-            .map_err(|error| Error::io("sizing a compacted file", error))?
-            .len();
-        store.put_file(&key, file.path()).await?;
-        added.push(CommittedFile { key, rows: *rows, bytes, origin: FileOrigin::Compacted });
-    }
+    // Commit the outputs in place of the inputs.
     let outcome = commit(store, table, value, now, |current| {
         if input_keys.iter().all(|key| current.is_live(key)) {
             Ok(Some(Change::Replace {
@@ -298,6 +292,100 @@ pub async fn compact_partition(
         "Compacted partition"
     );
     Ok(Some(ledger))
+}
+
+/// Compacts every partition of silver that `policy` says is due (only those in `[from, to]`
+/// when a range is given, inclusive `YYYY-MM-DD`). Returns one ledger per compaction.
+pub async fn compact_due(
+    store: &dyn BlobStore,
+    policy: &CompactionPolicy,
+    staging_dir: &Path,
+    range: Option<(&str, &str)>,
+    now: i64,
+) -> Result<Vec<CompactionLedger>> {
+    let mut ledgers = Vec::new();
+    for value in committed_partitions(store, &SILVER).await? {
+        if let Some((from, to)) = range {
+            if value.as_str() < from || value.as_str() > to {
+                continue;
+            }
+        }
+        if let Some(ledger) =
+            compact_partition(store, &SILVER, &value, policy, staging_dir, now).await?
+        {
+            ledgers.push(ledger);
+        }
+    }
+    Ok(ledgers)
+}
+
+/// Seconds the oldest still-due silver partition has waited since its last commit, after a
+/// compaction run (0 when none is due): the `CompactionLagSeconds` metric.
+pub async fn compaction_lag(
+    store: &dyn BlobStore,
+    policy: &CompactionPolicy,
+    now: i64,
+) -> Result<i64> {
+    let mut lag = 0;
+    for value in committed_partitions(store, &SILVER).await? {
+        let (state, _) = read_state(store, &SILVER, &value).await?;
+        if policy.is_due(&state) {
+            let since = state.last_commit.as_ref().map_or(now, |commit| commit.at);
+            lag = lag.max(now - since);
+        }
+    }
+    Ok(lag)
+}
+
+/// Garbage collection of every committed table (silver and gold): deletes the files commits
+/// removed at least `grace_seconds` before `now`, then marks them deleted in their
+/// partition's state (the tombstone stays, so a replayed event cannot add them back). A file
+/// still listed by the published manifest (a writer died before publishing the newer one) is
+/// kept, and the manifest is republished first. Returns how many files were deleted.
+pub async fn vacuum(store: &dyn BlobStore, now: i64, grace_seconds: i64) -> Result<usize> {
+    let mut deleted = 0;
+    for table in std::iter::once(&SILVER).chain(GOLD.iter()) {
+        for value in committed_partitions(store, table).await? {
+            publish_manifest(store, table, &value).await?;
+            let (state, _) = read_state(store, table, &value).await?;
+            let due: Vec<String> = state
+                .removed
+                .iter()
+                .filter(|file| {
+                    !file.deleted && file.removed_at.saturating_add(grace_seconds) <= now
+                })
+                .map(|file| file.key.clone())
+                .collect();
+            if due.is_empty() {
+                continue;
+            }
+            let listed: std::collections::BTreeSet<String> =
+                manifest_files(store, table, &value).await?.into_iter().collect();
+            let due: Vec<String> = due.into_iter().filter(|key| !listed.contains(key)).collect();
+            store.delete(&due).await?;
+            commit(store, table, &value, now, |_| Ok(Some(Change::MarkDeleted(due.clone()))))
+                .await?;
+            info!(table = table.name(), partition = %value, files = due.len(), "Vacuumed");
+            deleted += due.len();
+        }
+    }
+    Ok(deleted)
+}
+
+/// Publishes one finished compaction output (the staging file is removed when dropped).
+async fn publish_output(
+    store: &dyn BlobStore,
+    key: String,
+    file: NamedTempFile,
+    rows: u64,
+) -> Result<CommittedFile> {
+    let bytes = file
+        .as_file()
+        .metadata()
+        .map_err(|error| Error::io("sizing a compacted file", error))?
+        .len();
+    store.put_file(&key, file.path()).await?;
+    Ok(CommittedFile { key, rows, bytes, origin: FileOrigin::Compacted })
 }
 
 /// Every compaction ledger of partition `value`, by version.
@@ -392,4 +480,193 @@ fn key_columns(
         ));
     }
     Ok((ids, arrivals, sources))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Int64Array, StringArray, TimestampMillisecondArray};
+    use event_model::PROCESSED_EVENTS;
+
+    use super::*;
+    use crate::commit::{manifest_files, SILVER};
+    use crate::memory::MemoryBlobStore;
+
+    const DAY: &str = "2026-01-02";
+
+    /// A silver file from raw object `source` (arrival `arrival` s) holding `ids`.
+    fn silver_file(source: &str, arrival: i64, ids: &[&str]) -> Bytes {
+        let schema = PROCESSED_EVENTS.file_schema();
+        let n = ids.len();
+        let text = |value: &str| Arc::new(StringArray::from(vec![value; n])) as ArrayRef;
+        let columns: Vec<ArrayRef> = schema
+            .fields()
+            .iter()
+            .map(|field| match field.name().as_str() {
+                "event_id" => Arc::new(StringArray::from(ids.to_vec())) as ArrayRef,
+                "event_ts" => Arc::new(Int64Array::from(vec![1_767_312_000; n])) as ArrayRef,
+                "event_timestamp" => Arc::new(
+                    TimestampMillisecondArray::from(vec![1_767_312_000_000; n])
+                        .with_timezone("UTC"),
+                ) as ArrayRef,
+                "ingest_timestamp" => Arc::new(
+                    TimestampMillisecondArray::from(vec![arrival * 1000; n]).with_timezone("UTC"),
+                ) as ArrayRef,
+                "position_ms" => Arc::new(Int64Array::from(vec![None::<i64>; n])) as ArrayRef,
+                "bitrate_kbps" => {
+                    Arc::new(arrow_array::Int32Array::from(vec![None::<i32>; n])) as ArrayRef
+                }
+                "app_version" => Arc::new(StringArray::from(vec![None::<&str>; n])) as ArrayRef,
+                "source_object" => text(source),
+                _ => text("X"),
+            })
+            .collect();
+        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        let mut bytes = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut bytes, schema, None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        Bytes::from(bytes)
+    }
+
+    async fn lake_with_appends() -> MemoryBlobStore {
+        let store = MemoryBlobStore::new(0);
+        let files = [
+            ("a", "raw/a.gz", 100, vec!["e1", "e2", "e3"]),
+            ("b", "raw/b.gz", 200, vec!["e2", "e4"]),
+            ("c", "raw/c.gz", 50, vec!["e3", "e5"]),
+        ];
+        let mut appended = Vec::new();
+        for (name, source, arrival, ids) in files {
+            let key =
+                format!("{}event_date={DAY}/part-{name}.snappy.parquet", PROCESSED_EVENTS.location);
+            let body = silver_file(source, arrival, &ids);
+            appended.push(CommittedFile {
+                key: key.clone(),
+                rows: ids.len() as u64,
+                bytes: body.len() as u64,
+                origin: FileOrigin::Append,
+            });
+            store.put(&key, body).await.unwrap();
+        }
+        commit(&store, &SILVER, DAY, 300, |_| Ok(Some(Change::Append(appended.clone()))))
+            .await
+            .unwrap();
+        store
+    }
+
+    /// `(event_id, source_object)` of every live row.
+    async fn live_rows(store: &MemoryBlobStore) -> Vec<(String, String)> {
+        let mut rows = Vec::new();
+        for key in manifest_files(store, &SILVER, DAY).await.unwrap() {
+            let body = store.get(&key).await.unwrap().unwrap();
+            for batch in read_batches(&body, &["event_id", "source_object"]).unwrap() {
+                let batch = batch.unwrap();
+                let ids = batch.column(0).as_string::<i32>();
+                let sources = batch.column(1).as_string::<i32>();
+                for row in 0..batch.num_rows() {
+                    rows.push((ids.value(row).to_owned(), sources.value(row).to_owned()));
+                }
+            }
+        }
+        rows.sort();
+        rows
+    }
+
+    #[tokio::test]
+    async fn the_earliest_arrival_wins_and_the_accounting_balances() {
+        let store = lake_with_appends().await;
+        let staging = tempfile::tempdir().unwrap();
+        let ledger = compact_partition(
+            &store,
+            &SILVER,
+            DAY,
+            &CompactionPolicy::default(),
+            staging.path(),
+            400,
+        )
+        .await
+        .unwrap()
+        .expect("due: three appended files");
+        assert_eq!(
+            (ledger.rows_in, ledger.rows_out, ledger.cross_object_duplicates_dropped),
+            (7, 5, 2)
+        );
+        assert!(ledger.balances());
+        assert_eq!(ledger.version, 2);
+        assert_eq!(
+            live_rows(&store).await,
+            [
+                ("e1", "raw/a.gz"),
+                ("e2", "raw/a.gz"),
+                ("e3", "raw/c.gz"),
+                ("e4", "raw/b.gz"),
+                ("e5", "raw/c.gz")
+            ]
+            .map(|(id, source)| (id.to_owned(), source.to_owned()))
+        );
+        let (state, _) = read_state(&store, &SILVER, DAY).await.unwrap();
+        assert_eq!(state.files.len(), 1);
+        assert!(state.files[0]
+            .key
+            .starts_with("processed/netflix/processed_compacted/event_date=2026-01-02/part-"));
+        assert_eq!(state.removed.len(), 3, "the inputs are tombstoned, not deleted");
+        assert_eq!(compaction_ledgers(&store, &SILVER, DAY).await.unwrap(), [ledger]);
+        // Nothing is due any more.
+        let policy = CompactionPolicy::default();
+        let again = compact_partition(&store, &SILVER, DAY, &policy, staging.path(), 500);
+        assert!(again.await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn compacting_the_same_inputs_writes_the_same_keys_and_bytes() {
+        let (one, two) = (lake_with_appends().await, lake_with_appends().await);
+        let staging = tempfile::tempdir().unwrap();
+        for store in [&one, &two] {
+            compact_partition(
+                store,
+                &SILVER,
+                DAY,
+                &CompactionPolicy::default(),
+                staging.path(),
+                400,
+            )
+            .await
+            .unwrap();
+        }
+        let compacted = |store: &MemoryBlobStore| {
+            store
+                .snapshot()
+                .into_iter()
+                .filter(|(key, _)| key.starts_with("processed/netflix/processed_compacted/"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(compacted(&one), compacted(&two));
+        assert_eq!(compacted(&one).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn small_target_files_roll_over_and_vacuum_waits_for_the_grace_period() {
+        let store = lake_with_appends().await;
+        let staging = tempfile::tempdir().unwrap();
+        let policy =
+            CompactionPolicy { target_file_bytes: 1, row_group_rows: 1, ..Default::default() };
+        let ledger = compact_partition(&store, &SILVER, DAY, &policy, staging.path(), 1_000)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(ledger.outputs.len() > 1, "{:?}", ledger.outputs);
+        assert_eq!(live_rows(&store).await.len(), 5);
+        assert_eq!(
+            vacuum(&store, 1_000 + 3_599, 3_600).await.unwrap(),
+            0,
+            "within the grace period"
+        );
+        assert_eq!(vacuum(&store, 1_000 + 3_600, 3_600).await.unwrap(), 3);
+        let (state, _) = read_state(&store, &SILVER, DAY).await.unwrap();
+        assert!(state.removed.iter().all(|file| file.deleted));
+        assert!(store.keys().iter().all(|key| !key.contains("processed_partitioned")));
+        assert_eq!(live_rows(&store).await.len(), 5, "live files are never vacuumed");
+    }
 }

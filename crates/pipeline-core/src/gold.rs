@@ -18,9 +18,21 @@ use event_model::schema::{
     DAILY_TTFH_DISTRIBUTION,
 };
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::commit::{
+    commit, parquet_rows, read_state, Change, CommittedFile, FileOrigin, Operation,
+};
+use crate::commit::{CommittedTable, GOLD, SILVER};
 use crate::error::{Error, Result};
 use crate::ports::{BlobStore, QueryEngine, Statement};
 use crate::queries::placeholder_offsets;
+
+/// The `UNLOAD` statement a gold refresh runs on Athena (`sql/gold/commit/unload.sql`).
+pub const UNLOAD_TEMPLATE: &str = include_str!("../../../sql/gold/commit/unload.sql");
+/// The Athena DDL that registers committed gold days (`sql/gold/commit/add_partitions.sql`).
+pub const ADD_PARTITIONS_TEMPLATE: &str =
+    include_str!("../../../sql/gold/commit/add_partitions.sql");
 
 /// What a gold table is computed from, which decides which days a refresh covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,9 +215,13 @@ impl GoldQuery {
         Ok(sql)
     }
 
-    /// The Athena statement that appends the query's rows to its table.
-    pub fn insert_statement(&self) -> String {
-        format!("INSERT INTO \"{}\"\n{}", self.table.name, self.sql)
+    /// The Athena statement that writes the query's rows as Snappy Parquet under
+    /// `destination` (an empty `s3://` prefix), one directory per partition value.
+    pub fn unload_statement(&self, destination: &str) -> String {
+        UNLOAD_TEMPLATE
+            .replace("{query}", self.sql.trim_end())
+            .replace("{destination}", destination)
+            .replace("{partition_key}", self.partition_key())
     }
 
     /// The partition column: the table's only partition key, the query's last column.
@@ -219,75 +235,262 @@ impl GoldQuery {
     }
 }
 
-/// What refreshing one gold table on an engine with `INSERT INTO` did.
+/// What refreshing one gold table on Athena did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct InsertRefresh {
+pub struct UnloadRefresh {
     /// Table name.
     pub table: &'static str,
-    /// Objects of the refreshed days deleted before the insert.
-    pub deleted_objects: usize,
+    /// Days committed with the new files (a day without rows is committed empty).
+    pub days_committed: usize,
+    /// Days left alone because a refresh from newer inputs was already committed.
+    pub days_superseded: usize,
+    /// Files the UNLOAD wrote.
+    pub files: usize,
+    /// Rows in them.
+    pub rows: u64,
     /// Bytes the engine scanned.
     pub bytes_scanned: Option<u64>,
     /// Engine time.
     pub engine_ms: Option<u64>,
 }
 
-/// Refreshes every gold table for `range` on an engine that writes tables itself (Athena):
-/// for each table, every object of the refreshed days is deleted from `store`, then
-/// `INSERT INTO "<table>" <query>` runs with the range's execution parameters (Athena adds
-/// the partitions to Glue as it writes them).
+/// The data manifest Athena writes for an `UNLOAD` (or CTAS, INSERT): `<QueryExecutionId>-
+/// manifest.csv`, next to the execution's result location, listing every file it wrote.
+pub fn data_manifest_uri(output_location: &str, execution_id: &str) -> String {
+    let directory = output_location.rsplit_once('/').map_or("", |(directory, _)| directory);
+    format!("{directory}/{execution_id}-manifest.csv")
+}
+
+/// The versions of silver days `days`, as recorded in their commit states (0: never
+/// committed).
+async fn silver_versions(
+    lake: &dyn BlobStore,
+    days: impl Iterator<Item = NaiveDate>,
+) -> Result<BTreeMap<NaiveDate, u64>> {
+    let mut versions = BTreeMap::new();
+    for day in days {
+        let (state, _) = read_state(lake, &SILVER, &day.format("%Y-%m-%d").to_string()).await?;
+        if state.version > 0 {
+            versions.insert(day, state.version);
+        }
+    }
+    Ok(versions)
+}
+
+/// The lineage of gold `day`: the versions of silver days D-1, D and D+1 for a silver table;
+/// for the arrival-day tables (computed from ledgers, which only accumulate), the refresh's
+/// start time, so that a later refresh supersedes an earlier one.
+pub fn day_lineage(
+    source: GoldSource,
+    day: NaiveDate,
+    silver: &BTreeMap<NaiveDate, u64>,
+    started_at: i64,
+) -> BTreeMap<String, u64> {
+    match source {
+        GoldSource::Silver => DateRange::day(day)
+            .read_window()
+            .days()
+            .filter_map(|d| silver.get(&d).map(|v| (d.format("%Y-%m-%d").to_string(), *v)))
+            .collect(),
+        GoldSource::Arrivals => BTreeMap::from([(
+            "refresh_started_at".to_owned(),
+            u64::try_from(started_at).unwrap_or(0),
+        )]),
+    }
+}
+
+/// Refreshes every gold table for `range` on Athena, as commits (DESIGN §8):
 ///
-/// Re-running it is safe: a day is cleared before it is written, so a retried refresh
-/// replaces, never appends. No idempotency key is passed on purpose: a retry must run the
-/// insert again after clearing the day again. Two refreshes of the same day must not run
-/// at once (the query-runner has a reserved concurrency of one).
-pub async fn refresh_by_insert(
-    store: &dyn BlobStore,
+/// 1. the silver versions of the days read are taken from their commit states (the lineage);
+/// 2. `UNLOAD (<query>) TO '<gold/netflix/<table>/unload/<run_id>/>'` writes Snappy Parquet,
+///    one directory per day; `run_id` is unique to this refresh run and attempt, so the
+///    destination is empty and the `ClientRequestToken` is new (a repeated token would return
+///    the earlier execution and write nothing);
+/// 3. the files are read from UNLOAD's data manifest in `results` (never from a LIST);
+/// 4. each day's file list is replaced by its new files in one commit, unless a refresh from
+///    newer inputs already committed it; nothing is deleted (garbage collection removes the
+///    old files after the grace period);
+/// 5. the days are registered in the catalog with Athena DDL at their manifest locations.
+///
+/// Overlapping refreshes of a day therefore end with one refresh's whole result, never a sum
+/// and never an empty day; a retried refresh simply commits again.
+pub async fn refresh_by_unload(
+    lake: &dyn BlobStore,
+    results: &dyn BlobStore,
     engine: &dyn QueryEngine,
     range: &DateRange,
-) -> Result<Vec<InsertRefresh>> {
+    run_id: &str,
+    now: i64,
+) -> Result<Vec<UnloadRefresh>> {
+    if run_id.is_empty() || !run_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(Error::Invalid(format!("refresh run id {run_id:?}: letters, digits and '-'")));
+    }
+    let silver = silver_versions(lake, range.read_window().days()).await?;
     let mut refreshed = Vec::with_capacity(GOLD_QUERIES.len());
-    for query in &GOLD_QUERIES {
-        let mut stale = Vec::new();
-        for day in range.days() {
-            stale
-                .extend(store.list(&query.partition_prefix(day)).await?.into_iter().map(|m| m.key));
-        }
-        store.delete(&stale).await?;
+    for (query, table) in GOLD_QUERIES.iter().zip(GOLD.iter()) {
+        let prefix = format!("{}unload/{run_id}/", query.table.location);
+        let statement_sql = query.unload_statement(&lake.uri_of(&prefix));
         let params: Vec<String> =
             query.parameters(range)?.into_iter().map(|day| format!("'{day}'")).collect();
-        let sql = query.insert_statement();
         let result = engine
-            .execute(&Statement { sql: &sql, params: &params, idempotency_key: None })
+            .execute(&Statement {
+                sql: &statement_sql,
+                params: &params,
+                idempotency_key: Some(run_id),
+            })
             .await?;
+        let files = unloaded_files(lake, results, &result, &prefix, query).await?;
+        let mut report = UnloadRefresh {
+            table: query.table.name,
+            days_committed: 0,
+            days_superseded: 0,
+            files: files.values().map(Vec::len).sum(),
+            rows: 0,
+            bytes_scanned: result.bytes_scanned,
+            engine_ms: result.engine_ms,
+        };
+        let mut committed_days = Vec::new();
+        for day in range.days() {
+            let value = day.format("%Y-%m-%d").to_string();
+            let mut added = Vec::new();
+            for key in files.get(&value).map(Vec::as_slice).unwrap_or_default() {
+                let rows = parquet_rows(lake, key).await?;
+                let bytes = lake.head(key).await?.size;
+                added.push(CommittedFile {
+                    key: key.clone(),
+                    rows,
+                    bytes,
+                    origin: FileOrigin::Refresh,
+                });
+            }
+            let lineage = day_lineage(query.source, day, &silver, now);
+            let mut superseded = false;
+            let outcome = commit(lake, table, &value, now, |current| {
+                superseded = !current.accepts_lineage(&lineage);
+                if superseded {
+                    return Ok(None);
+                }
+                Ok(Some(Change::Replace {
+                    remove: current.files.iter().map(|file| file.key.clone()).collect(),
+                    add: added.clone(),
+                    operation: Operation::Refresh,
+                    lineage: Some(lineage.clone()),
+                }))
+            })
+            .await?;
+            if superseded {
+                tracing::warn!(table = query.table.name, day = %value, "A refresh from newer inputs is already committed");
+                report.days_superseded += 1;
+                continue;
+            }
+            report.days_committed += 1;
+            report.rows += added.iter().map(|file| file.rows).sum::<u64>();
+            if !outcome.state().files.is_empty() {
+                committed_days.push(value);
+            }
+        }
+        register_days(lake, engine, table, &committed_days, run_id).await?;
         tracing::info!(
             table = query.table.name,
             from = %range.from,
             to = %range.to,
-            deleted = stale.len(),
-            bytes_scanned = result.bytes_scanned,
+            committed = report.days_committed,
+            superseded = report.days_superseded,
+            files = report.files,
+            bytes_scanned = report.bytes_scanned,
             "Refreshed gold table"
         );
-        refreshed.push(InsertRefresh {
-            table: query.table.name,
-            deleted_objects: stale.len(),
-            bytes_scanned: result.bytes_scanned,
-            engine_ms: result.engine_ms,
-        });
+        refreshed.push(report);
     }
     Ok(refreshed)
 }
 
+/// The files an UNLOAD wrote, by partition value, read from its data manifest.
+async fn unloaded_files(
+    lake: &dyn BlobStore,
+    results: &dyn BlobStore,
+    result: &crate::ports::QueryResult,
+    prefix: &str,
+    query: &GoldQuery,
+) -> Result<BTreeMap<String, Vec<String>>> {
+    let (Some(location), Some(id)) = (&result.output_location, &result.execution_id) else {
+        return Err(Error::Invalid(
+            "the engine reported no execution id or result location for the UNLOAD".into(),
+        ));
+    };
+    let manifest_uri = data_manifest_uri(location, id);
+    let key = results.key_of_uri(&manifest_uri).ok_or_else(|| {
+        Error::Invalid(format!(
+            "the UNLOAD data manifest {manifest_uri} is outside the results store"
+        ))
+    })?;
+    let manifest = results.get(&key).await?.ok_or_else(|| Error::Port {
+        port: "athena",
+        message: format!("the UNLOAD data manifest {manifest_uri} is missing"),
+        retryable: true,
+    })?;
+    let text = std::str::from_utf8(&manifest)
+        .map_err(|_| Error::Invalid(format!("{manifest_uri} is not UTF-8")))?;
+    let partition = format!("{}=", query.partition_key());
+    let mut files: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut seen = BTreeSet::new();
+    for line in text.lines().map(str::trim).filter(|line| !line.is_empty()) {
+        let key = lake.key_of_uri(line).filter(|key| key.starts_with(prefix)).ok_or_else(|| {
+            Error::Invalid(format!("{manifest_uri} lists {line}, outside {prefix}"))
+        })?;
+        let value = key[prefix.len()..]
+            .split('/')
+            .next()
+            .and_then(|segment| segment.strip_prefix(&partition))
+            .filter(|value| parse_day(value).is_ok())
+            .ok_or_else(|| {
+                Error::Invalid(format!("{line} is not in a {partition}<day> directory"))
+            })?
+            .to_owned();
+        if seen.insert(key.clone()) {
+            files.entry(value).or_default().push(key);
+        }
+    }
+    Ok(files)
+}
+
+/// Adds the committed `days` of `table` to the catalog (Athena DDL), at their manifests.
+async fn register_days(
+    lake: &dyn BlobStore,
+    engine: &dyn QueryEngine,
+    table: &CommittedTable,
+    days: &[String],
+    run_id: &str,
+) -> Result<()> {
+    if days.is_empty() {
+        return Ok(());
+    }
+    let partitions: Vec<String> = days
+        .iter()
+        .map(|day| {
+            format!(
+                "PARTITION ({} = '{day}') LOCATION '{}'",
+                table.partition_key(),
+                lake.uri_of(&table.manifest_location(day))
+            )
+        })
+        .collect();
+    let sql = ADD_PARTITIONS_TEMPLATE
+        .replace("{table}", table.name())
+        .replace("{partitions}", &partitions.join("\n"));
+    let key = format!("{run_id}-partitions");
+    engine.execute(&Statement { sql: &sql, params: &[], idempotency_key: Some(&key) }).await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
+    use std::sync::Arc;
 
-    use async_trait::async_trait;
     use bytes::Bytes;
     use event_model::schema::GOLD_TABLES;
 
-    use crate::memory::MemoryBlobStore;
-    use crate::ports::QueryResult;
+    use crate::memory::{MemoryAthena, MemoryBlobStore};
 
     use super::*;
     use crate::queries::placeholder_count;
@@ -341,7 +544,16 @@ mod tests {
         assert_eq!(placeholder_count(&bound), 0);
         assert!(bound.contains("BETWEEN '2026-02-28' AND '2026-03-03'"));
         assert!(bound.contains("BETWEEN '2026-03-01' AND '2026-03-02'"));
-        assert!(query.insert_statement().starts_with("INSERT INTO \"daily_title_engagement\"\n--"));
+        let unload = query.unload_statement("s3://b/gold/netflix/daily_title_engagement/unload/r/");
+        assert!(unload.contains("UNLOAD (\n-- "), "{unload}");
+        assert!(unload.contains("TO 's3://b/gold/netflix/daily_title_engagement/unload/r/'"));
+        assert!(unload.contains("partitioned_by = ARRAY['event_date']"));
+        assert!(unload.contains("compression = 'SNAPPY'"));
+        assert_eq!(placeholder_count(&unload), 4, "only the query's own placeholders");
+        assert_eq!(
+            data_manifest_uri("s3://results/streamlake/q-1.csv", "q-1"),
+            "s3://results/streamlake/q-1-manifest.csv"
+        );
         assert_eq!(
             query.partition_prefix(day("2026-03-01")),
             "gold/netflix/daily_title_engagement/event_date=2026-03-01/"
@@ -354,69 +566,231 @@ mod tests {
         assert_eq!(dq.parameters(&range).unwrap(), ["2026-03-01", "2026-03-02"]);
     }
 
-    /// Records statements; fails the insert into `fail_on`.
-    #[derive(Default)]
-    struct RecordingEngine {
-        statements: Mutex<Vec<(String, Vec<String>, bool)>>,
-        fail_on: Option<&'static str>,
+    /// A Parquet file of `rows` rows (what a gold query wrote for one day).
+    fn parquet(rows: i64) -> Bytes {
+        use std::sync::Arc;
+        let schema = Arc::new(arrow_schema::Schema::new(vec![arrow_schema::Field::new(
+            "n",
+            arrow_schema::DataType::Int64,
+            false,
+        )]));
+        let batch = arrow_array::RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(arrow_array::Int64Array::from_iter_values(0..rows))],
+        )
+        .unwrap();
+        let mut bytes = Vec::new();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(&mut bytes, schema, None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        Bytes::from(bytes)
     }
 
-    #[async_trait]
-    impl QueryEngine for RecordingEngine {
-        async fn query(&self, _sql: &str) -> Result<QueryResult> {
-            Err(Error::Invalid("only execute".into()))
-        }
+    /// The truth the fake computes: day N of March has 10 * N rows in every gold table.
+    fn expected_rows(day: &str) -> u64 {
+        10 * day[8..].parse::<u64>().unwrap()
+    }
 
-        async fn execute(&self, statement: &Statement<'_>) -> Result<QueryResult> {
-            if self.fail_on.is_some_and(|table| statement.sql.contains(&format!("\"{table}\""))) {
-                return Err(Error::Port {
-                    port: "athena",
-                    message: "boom".into(),
-                    retryable: true,
-                });
+    fn athena(lake: &Arc<MemoryBlobStore>, results: &Arc<MemoryBlobStore>) -> MemoryAthena {
+        MemoryAthena::new(
+            lake.clone(),
+            results.clone(),
+            Box::new(|_sql, params| {
+                // The last two parameters are the refreshed days.
+                let n = params.len();
+                let range = DateRange::parse(
+                    params[n - 2].trim_matches('\''),
+                    params[n - 1].trim_matches('\''),
+                )?;
+                Ok(range
+                    .days()
+                    .map(|day| {
+                        let value = day.format("%Y-%m-%d").to_string();
+                        let rows = expected_rows(&value) as i64;
+                        (value, parquet(rows))
+                    })
+                    .collect())
+            }),
+        )
+    }
+
+    /// Rows every gold table shows for each day of `range`, read as a reader would: through
+    /// the day's manifest.
+    async fn visible_rows(lake: &MemoryBlobStore, range: &DateRange) -> Vec<(String, String, u64)> {
+        let mut rows = Vec::new();
+        for table in GOLD.iter() {
+            for day in range.days() {
+                let value = day.format("%Y-%m-%d").to_string();
+                let mut total = 0;
+                for key in crate::commit::manifest_files(lake, table, &value).await.unwrap() {
+                    total += parquet_rows(lake, &key).await.unwrap();
+                }
+                rows.push((table.name().to_owned(), value, total));
             }
-            self.statements.lock().unwrap().push((
-                statement.sql.to_owned(),
-                statement.params.to_vec(),
-                statement.idempotency_key.is_some(),
-            ));
-            Ok(QueryResult { bytes_scanned: Some(10), ..QueryResult::default() })
         }
+        rows
+    }
+
+    fn truth(range: &DateRange) -> Vec<(String, String, u64)> {
+        let mut rows = Vec::new();
+        for table in GOLD.iter() {
+            for day in range.days() {
+                let value = day.format("%Y-%m-%d").to_string();
+                rows.push((table.name().to_owned(), value.clone(), expected_rows(&value)));
+            }
+        }
+        rows
     }
 
     #[tokio::test]
-    async fn insert_refresh_clears_each_day_then_inserts_with_parameters() {
-        let store = MemoryBlobStore::new(0);
-        let old = "gold/netflix/daily_event_types/event_date=2026-03-01/20260301_x.parquet";
-        let kept = "gold/netflix/daily_event_types/event_date=2026-02-28/20260228_x.parquet";
-        let other = "gold/netflix/daily_data_quality/ingest_date=2026-03-02/a.parquet";
-        for key in [old, kept, other] {
-            store.put(key, Bytes::from_static(b"x")).await.unwrap();
-        }
-        let engine = RecordingEngine::default();
+    async fn two_scheduled_refreshes_in_a_row_leave_every_day_whole() {
+        let (lake, results) =
+            (Arc::new(MemoryBlobStore::new(0)), Arc::new(MemoryBlobStore::new(0)));
+        let engine = athena(&lake, &results);
         let range = DateRange::parse("2026-03-01", "2026-03-02").unwrap();
-        let report = refresh_by_insert(&store, &engine, &range).await.unwrap();
-        assert_eq!(report.len(), GOLD_QUERIES.len());
-        assert!(!store.exists(old).await.unwrap() && !store.exists(other).await.unwrap());
-        assert!(store.exists(kept).await.unwrap(), "days outside the range are kept");
-        let deleted: usize = report.iter().map(|r| r.deleted_objects).sum();
-        assert_eq!(deleted, 2);
-        let statements = engine.statements.lock().unwrap();
-        assert_eq!(statements.len(), GOLD_QUERIES.len());
-        let (sql, params, keyed) = &statements[0];
-        assert!(sql.starts_with("INSERT INTO \"daily_title_engagement\""));
-        assert_eq!(params, &["'2026-02-28'", "'2026-03-03'", "'2026-03-01'", "'2026-03-02'"]);
-        assert!(!keyed, "a retry must insert again");
-        assert_eq!(statements[5].1, ["'2026-03-01'", "'2026-03-02'"]);
+        let first =
+            refresh_by_unload(lake.as_ref(), results.as_ref(), &engine, &range, "run-1", 100)
+                .await
+                .unwrap();
+        assert_eq!(first.len(), GOLD_QUERIES.len());
+        assert!(first.iter().all(|t| t.days_committed == 2 && t.days_superseded == 0));
+        assert_eq!(visible_rows(&lake, &range).await, truth(&range));
+        // The next scheduled refresh of the same days: a new run, new tokens, new files.
+        refresh_by_unload(lake.as_ref(), results.as_ref(), &engine, &range, "run-2", 200)
+            .await
+            .unwrap();
+        assert_eq!(visible_rows(&lake, &range).await, truth(&range), "not empty, not doubled");
+        let (state, _) = read_state(lake.as_ref(), &GOLD[4], "2026-03-01").await.unwrap();
+        assert_eq!(state.version, 2);
+        assert!(state.files.iter().all(|f| f.key.contains("/unload/run-2/")));
+        assert_eq!(state.removed.len(), 1, "the first run's file is tombstoned, not deleted");
+        assert!(lake.exists(&state.removed[0].key).await.unwrap());
+        let statements = engine.statements();
+        assert!(statements.iter().any(|s| s.contains("compression = 'SNAPPY'")));
+        assert!(statements
+            .iter()
+            .any(|s| s.starts_with("-- Registers") && s.contains("daily_event_types")));
     }
 
     #[tokio::test]
-    async fn a_failed_insert_is_an_error_not_a_partial_success() {
-        let store = MemoryBlobStore::new(0);
-        let engine = RecordingEngine { fail_on: Some("daily_event_types"), ..Default::default() };
-        let range = DateRange::parse("2026-03-01", "2026-03-01").unwrap();
-        let error = refresh_by_insert(&store, &engine, &range).await.unwrap_err();
-        assert!(error.is_retryable(), "{error}");
+    async fn a_retried_refresh_is_harmless_whether_or_not_its_run_id_is_new() {
+        let (lake, results) =
+            (Arc::new(MemoryBlobStore::new(0)), Arc::new(MemoryBlobStore::new(0)));
+        let engine = athena(&lake, &results);
+        let range = DateRange::parse("2026-03-03", "2026-03-03").unwrap();
+        refresh_by_unload(lake.as_ref(), results.as_ref(), &engine, &range, "run-a", 1)
+            .await
+            .unwrap();
+        let ran = engine.statements().len();
+        // The same attempt again (a Lambda retry of a run that had finished): Athena returns
+        // the earlier executions, and their files are committed again: no change.
+        refresh_by_unload(lake.as_ref(), results.as_ref(), &engine, &range, "run-a", 2)
+            .await
+            .unwrap();
+        assert_eq!(engine.statements().len(), ran, "no query ran twice");
+        assert_eq!(visible_rows(&lake, &range).await, truth(&range));
+        // A new attempt with its own run id.
+        refresh_by_unload(lake.as_ref(), results.as_ref(), &engine, &range, "run-b", 3)
+            .await
+            .unwrap();
+        assert_eq!(visible_rows(&lake, &range).await, truth(&range));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn overlapping_refreshes_end_with_one_whole_result() {
+        let (lake, results) =
+            (Arc::new(MemoryBlobStore::new(0)), Arc::new(MemoryBlobStore::new(0)));
+        let engine = Arc::new(athena(&lake, &results));
+        let range = DateRange::parse("2026-03-04", "2026-03-05").unwrap();
+        let mut tasks = Vec::new();
+        for run in ["manual", "hourly", "retry"] {
+            let (lake, results, engine) = (lake.clone(), results.clone(), engine.clone());
+            tasks.push(tokio::spawn(async move {
+                refresh_by_unload(lake.as_ref(), results.as_ref(), engine.as_ref(), &range, run, 5)
+                    .await
+                    .unwrap()
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(visible_rows(&lake, &range).await, truth(&range));
+        for table in GOLD.iter() {
+            let (state, _) = read_state(lake.as_ref(), table, "2026-03-04").await.unwrap();
+            let runs: BTreeSet<&str> = state
+                .files
+                .iter()
+                .map(|f| f.key.split("/unload/").nth(1).unwrap().split('/').next().unwrap())
+                .collect();
+            assert_eq!(runs.len(), 1, "one refresh's files, never a mix: {:?}", state.files);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refresh_computed_from_older_silver_never_replaces_a_newer_one() {
+        let (lake, results) =
+            (Arc::new(MemoryBlobStore::new(0)), Arc::new(MemoryBlobStore::new(0)));
+        let engine = athena(&lake, &results);
+        let range = DateRange::parse("2026-03-06", "2026-03-06").unwrap();
+        // Silver 2026-03-06 at version 1; the gold day is then committed from version 3 by
+        // another refresh (which saw silver after two more commits).
+        commit(lake.as_ref(), &SILVER, "2026-03-06", 0, |_| {
+            Ok(Some(Change::Append(vec![CommittedFile {
+                key: "processed/netflix/processed_partitioned/event_date=2026-03-06/part-a.snappy.parquet".into(),
+                rows: 1,
+                bytes: 1,
+                origin: FileOrigin::Append,
+            }])))
+        })
+        .await
+        .unwrap();
+        let newer = BTreeMap::from([("2026-03-06".to_owned(), 3u64)]);
+        commit(lake.as_ref(), &GOLD[4], "2026-03-06", 0, |_| {
+            Ok(Some(Change::Replace {
+                remove: vec![],
+                add: vec![],
+                operation: Operation::Refresh,
+                lineage: Some(newer.clone()),
+            }))
+        })
+        .await
+        .unwrap();
+        let report = refresh_by_unload(lake.as_ref(), results.as_ref(), &engine, &range, "late", 9)
+            .await
+            .unwrap();
+        let event_types = report.iter().find(|t| t.table == "daily_event_types").unwrap();
+        assert_eq!((event_types.days_committed, event_types.days_superseded), (0, 1));
+        let (state, _) = read_state(lake.as_ref(), &GOLD[4], "2026-03-06").await.unwrap();
+        assert_eq!(state.lineage, newer, "the newer refresh stands");
+    }
+
+    /// The refresh this module replaced (delete a day's gold objects, then `INSERT INTO` with
+    /// no idempotency key), against the token-faithful fake: the second scheduled refresh of
+    /// a day sends the same `ClientRequestToken`, Athena answers with the earlier execution
+    /// and inserts nothing, and the day is left empty. This is what `refresh_by_unload` fixes;
+    /// the test keeps the fake honest (it must model tokens for this to hold).
+    #[tokio::test]
+    async fn the_old_delete_then_insert_refresh_empties_a_day_on_athena() {
+        let (lake, results) =
+            (Arc::new(MemoryBlobStore::new(0)), Arc::new(MemoryBlobStore::new(0)));
+        let engine = athena(&lake, &results);
+        let range = DateRange::parse("2026-03-07", "2026-03-07").unwrap();
+        let query = gold_query("daily_event_types").unwrap();
+        let day_prefix = query.partition_prefix(range.from);
+        for run in 0..2 {
+            let stale: Vec<String> =
+                lake.list(&day_prefix).await.unwrap().into_iter().map(|m| m.key).collect();
+            lake.delete(&stale).await.unwrap();
+            let sql = format!("INSERT INTO \"{}\"\n{}", query.table.name, query.sql);
+            let params: Vec<String> =
+                query.parameters(&range).unwrap().into_iter().map(|d| format!("'{d}'")).collect();
+            engine
+                .execute(&Statement { sql: &sql, params: &params, idempotency_key: None })
+                .await
+                .unwrap();
+            let files = lake.list(&day_prefix).await.unwrap().len();
+            assert_eq!(files, if run == 0 { 1 } else { 0 }, "run {run}");
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::ports::{
     BlobReader, BlobStore, ConditionalWrite, ObjectMeta, PartitionCatalog, PartitionSpec,
-    WriteCondition,
+    QueryEngine, QueryResult, Statement, WriteCondition,
 };
 
 fn poisoned(what: &str) -> Error {
@@ -210,6 +210,168 @@ impl PartitionCatalog for MemoryCatalog {
         let tables = self.tables.lock().map_err(|_| poisoned("tables"))?;
         let set = tables.get(table).ok_or_else(|| Error::NotFound(format!("table {table}")))?;
         Ok(set.iter().cloned().collect())
+    }
+}
+
+/// What a [`MemoryAthena`] query writes: `(partition value, Parquet bytes)` per file.
+pub type AthenaOutput = Vec<(String, Bytes)>;
+
+/// Computes the files of a statement (its SQL and execution parameters).
+pub type AthenaCompute = Box<dyn Fn(&str, &[String]) -> Result<AthenaOutput> + Send + Sync>;
+
+/// A fake Athena for the gold refresh, faithful where the refresh's correctness depends on
+/// it:
+///
+/// - **`ClientRequestToken` idempotency**, as the Athena API reference documents it for
+///   `StartQueryExecution`: "If another StartQueryExecution request is received, the same
+///   response is returned and another query is not created." The token is derived from the
+///   statement exactly as `aws_adapters::AthenaEngine` derives it (SQL, parameters and the
+///   idempotency key, an empty key when there is none), and a repeated token returns the
+///   earlier execution without running anything.
+/// - **`UNLOAD … TO '<prefix>' WITH (partitioned_by = ARRAY['<key>'])`** writes its files under
+///   `<prefix><key>=<value>/` in the lake and a data manifest `<id>-manifest.csv` listing
+///   their URIs in the results store, next to the reported `OutputLocation` (Athena's
+///   "Working with query results" documentation).
+/// - **`INSERT INTO "<table>"`** appends its files under the table's day directories.
+/// - **`ALTER TABLE … ADD IF NOT EXISTS PARTITION`** succeeds and is recorded.
+///
+/// What the SQL computes is supplied by the test ([`AthenaCompute`]).
+pub struct MemoryAthena {
+    lake: std::sync::Arc<MemoryBlobStore>,
+    results: std::sync::Arc<MemoryBlobStore>,
+    compute: AthenaCompute,
+    executions: Mutex<BTreeMap<String, QueryResult>>,
+    statements: Mutex<Vec<String>>,
+    started: std::sync::atomic::AtomicUsize,
+}
+
+impl std::fmt::Debug for MemoryAthena {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryAthena").finish_non_exhaustive()
+    }
+}
+
+impl MemoryAthena {
+    /// A fake writing into `lake` and `results`, with the rows `compute` says.
+    pub fn new(
+        lake: std::sync::Arc<MemoryBlobStore>,
+        results: std::sync::Arc<MemoryBlobStore>,
+        compute: AthenaCompute,
+    ) -> Self {
+        Self {
+            lake,
+            results,
+            compute,
+            executions: Mutex::default(),
+            statements: Mutex::default(),
+            started: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Every statement that actually ran (repeated tokens excluded), in order.
+    pub fn statements(&self) -> Vec<String> {
+        self.statements.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn token(statement: &Statement<'_>) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(statement.idempotency_key.unwrap_or_default().as_bytes());
+        hasher.update([0u8]);
+        hasher.update(statement.sql.as_bytes());
+        for param in statement.params {
+            hasher.update([0u8]);
+            hasher.update(param.as_bytes());
+        }
+        hex::encode(hasher.finalize())
+    }
+
+    fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
+        let start = text.find(open)? + open.len();
+        let end = text[start..].find(close)? + start;
+        Some(&text[start..end])
+    }
+
+    fn run(&self, id: &str, statement: &Statement<'_>) -> Result<QueryResult> {
+        let body: String = statement
+            .sql
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let verb = body.trim_start();
+        let mut result = QueryResult {
+            execution_id: Some(id.to_owned()),
+            output_location: Some(format!("results/{id}.csv")),
+            bytes_scanned: Some(1_000),
+            ..QueryResult::default()
+        };
+        if verb.starts_with("ALTER TABLE") {
+            return Ok(result);
+        }
+        let files = (self.compute)(statement.sql, statement.params)?;
+        let mut written = Vec::new();
+        if verb.starts_with("UNLOAD") {
+            let destination = Self::between(&body, "TO '", "'")
+                .ok_or_else(|| Error::Invalid("UNLOAD without TO".into()))?;
+            let prefix = self
+                .lake
+                .key_of_uri(destination)
+                .ok_or_else(|| Error::Invalid(format!("{destination} is not in the lake")))?;
+            if !self.lake.keys().iter().all(|key| !key.starts_with(&prefix)) {
+                // Athena: "the destination location must be empty".
+                return Err(Error::Port {
+                    port: "athena",
+                    message: format!("HIVE_PATH_ALREADY_EXISTS: {destination} is not empty"),
+                    retryable: false,
+                });
+            }
+            let key = Self::between(&body, "ARRAY['", "'")
+                .ok_or_else(|| Error::Invalid("UNLOAD without partitioned_by".into()))?;
+            for (index, (value, bytes)) in files.into_iter().enumerate() {
+                let object = format!("{prefix}{key}={value}/{id}_{index:05}");
+                self.lake.insert(&object, bytes)?;
+                written.push(self.lake.uri_of(&object));
+            }
+        } else if let Some(table) = verb.strip_prefix("INSERT INTO \"") {
+            let table = table.split('"').next().unwrap_or_default();
+            let key = if table.contains("quality") || table.contains("quarantine") {
+                "ingest_date"
+            } else {
+                "event_date"
+            };
+            for (index, (value, bytes)) in files.into_iter().enumerate() {
+                let object = format!("gold/netflix/{table}/{key}={value}/{id}_{index:05}");
+                self.lake.insert(&object, bytes)?;
+                written.push(self.lake.uri_of(&object));
+            }
+        } else {
+            return Ok(result);
+        }
+        let manifest: String = written.iter().map(|uri| format!("{uri}\n")).collect();
+        self.results.insert(&format!("results/{id}-manifest.csv"), Bytes::from(manifest))?;
+        result.rows = vec![];
+        Ok(result)
+    }
+}
+
+#[async_trait]
+impl QueryEngine for MemoryAthena {
+    async fn query(&self, sql: &str) -> Result<QueryResult> {
+        self.execute(&Statement { sql, params: &[], idempotency_key: None }).await
+    }
+
+    async fn execute(&self, statement: &Statement<'_>) -> Result<QueryResult> {
+        let token = Self::token(statement);
+        // One lock over check and run: a token runs at most once even when repeated at once.
+        let mut executions = self.executions.lock().map_err(|_| poisoned("executions"))?;
+        if let Some(earlier) = executions.get(&token) {
+            return Ok(earlier.clone());
+        }
+        let n = self.started.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let result = self.run(&format!("q{n:05}"), statement)?;
+        self.statements.lock().map_err(|_| poisoned("statements"))?.push(statement.sql.to_owned());
+        executions.insert(token, result.clone());
+        Ok(result)
     }
 }
 

@@ -15,6 +15,8 @@ pub enum Unit {
     Bytes,
     /// Milliseconds.
     Milliseconds,
+    /// Seconds.
+    Seconds,
 }
 
 impl Unit {
@@ -23,6 +25,7 @@ impl Unit {
             Unit::Count => "Count",
             Unit::Bytes => "Bytes",
             Unit::Milliseconds => "Milliseconds",
+            Unit::Seconds => "Seconds",
         }
     }
 }
@@ -47,6 +50,11 @@ impl Metric {
     /// A byte-size metric.
     pub fn bytes(name: &'static str, value: u64) -> Self {
         Self { name, value: value as f64, unit: Unit::Bytes }
+    }
+
+    /// A duration (an age, a lag) in seconds.
+    pub fn seconds(name: &'static str, value: u64) -> Self {
+        Self { name, value: value as f64, unit: Unit::Seconds }
     }
 
     /// A duration metric in milliseconds.

@@ -189,6 +189,13 @@ pub struct QueryResult {
     pub bytes_scanned: Option<u64>,
     /// Engine execution time in milliseconds, when reported.
     pub engine_ms: Option<u64>,
+    /// The engine's id of the execution (Athena's `QueryExecutionId`), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_id: Option<String>,
+    /// Where the engine wrote the execution's results (Athena's `OutputLocation`); for an
+    /// `UNLOAD`, its data manifest lies next to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_location: Option<String>,
 }
 
 /// A SQL engine: Athena, or DataFusion locally.

@@ -169,7 +169,18 @@ mod tests {
             for key in spec.partition_keys {
                 assert!(ddl.contains(&format!("PARTITIONED BY ({key} string)")), "{}", spec.name);
             }
-            assert!(ddl.contains(spec.location), "{} location", spec.name);
+            match crate::commit::committed_table(spec.name) {
+                Some(table) => {
+                    assert!(ddl.contains(table.manifest_prefix), "{} manifest location", spec.name);
+                    assert!(
+                        ddl.contains("SymlinkTextInputFormat"),
+                        "{} is a symlink table",
+                        spec.name
+                    );
+                    assert!(ddl.contains("ParquetHiveSerDe"), "{} reads Parquet", spec.name);
+                }
+                None => assert!(ddl.contains(spec.location), "{} location", spec.name),
+            }
         }
     }
 }

@@ -137,8 +137,7 @@ mod tests {
                 ResultColumn { name: "events".into(), type_name: "Int64".into() },
             ],
             rows: vec![vec![json!("US"), json!(10)], vec![json!("B,R \"x\""), json!(2)]],
-            bytes_scanned: None,
-            engine_ms: None,
+            ..QueryResult::default()
         }
     }
 

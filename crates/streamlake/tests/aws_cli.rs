@@ -109,11 +109,13 @@ fn generator_output(
     events: u64,
     seed: u64,
     duplicates: f64,
+    resends: f64,
     bad: f64,
 ) -> (Vec<Vec<u8>>, GroundTruth) {
     let start = NaiveDate::parse_from_str(START_DATE, "%Y-%m-%d").unwrap();
     let mut config = GeneratorConfig::new(events, 1, seed, start);
     config.duplicate_rate = duplicates;
+    config.resend_rate = resends;
     config.bad_record_rate = bad;
     let mut generator = Generator::new(config).unwrap();
     let mut lines = Vec::new();
@@ -148,6 +150,8 @@ async fn generate_firehose_delivers_exactly_the_generators_records_at_the_given_
             START_DATE,
             "--duplicate-rate",
             "0.01",
+            "--resend-rate",
+            "0",
             "--bad-record-rate",
             "0",
             "--firehose",
@@ -161,7 +165,7 @@ async fn generate_firehose_delivers_exactly_the_generators_records_at_the_given_
     let elapsed = started.elapsed().as_secs_f64();
     let stdout = stdout_of(&output);
     let truth: GroundTruth = serde_json::from_slice(&std::fs::read(&truth_path).unwrap()).unwrap();
-    let (expected, expected_truth) = generator_output(3_000, 7, 0.01, 0.0);
+    let (expected, expected_truth) = generator_output(3_000, 7, 0.01, 0.0, 0.0);
     assert_eq!(truth, expected_truth, "--truth is the generator's ground truth");
     assert!(truth.duplicates > 0);
 
@@ -245,9 +249,9 @@ async fn generate_firehose_reports_records_that_stay_failed_and_exits_non_zero()
     assert!(stderr.starts_with(&prefix), "{prefix:?} in {stderr}");
     assert!(stderr.contains(&format!("({} Firehose records)", lost.len())), "{stderr}");
 
-    // Default fault rates: duplicates and bad records of every kind travel unchanged; what
+    // Default fault rates: duplicates, re-sends and bad records of every kind travel unchanged; what
     // reached the bucket plus what was reported lost is exactly what the generator sent.
-    let (expected, truth) = generator_output(1_500, 11, 0.01, 0.005);
+    let (expected, truth) = generator_output(1_500, 11, 0.01, 0.005, 0.005);
     let mut accounted = delivered_lines(&moto).await;
     let delivered = accounted.len();
     accounted.extend(lost_lines.iter().cloned());

@@ -268,7 +268,7 @@ fn the_dashboard_shows_the_query_results_and_goes_red_on_an_unbalanced_ledger() 
     // The health panel: every check green.
     let (ok, checks) = health(&html);
     assert_eq!(ok, "true", "{checks:?}");
-    assert_eq!(checks.len(), 6);
+    assert_eq!(checks.len(), 8);
     assert!(checks.values().all(|ok| ok == "true"), "{checks:?}");
 
     // The date filter, from the URL: one day only, on every date panel.

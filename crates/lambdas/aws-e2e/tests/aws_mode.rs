@@ -285,6 +285,8 @@ async fn generator_to_glue_partitions_over_moto() {
         store: lake.clone(),
         layout: layout(),
         metrics: registrar_metrics.clone(),
+        compaction: pipeline_core::compact::CompactionPolicy::default(),
+        grace_seconds: 3600,
     };
     for ledger in &ledgers {
         let mut objects: Vec<(&str, &str, u64)> =
@@ -355,6 +357,63 @@ async fn generator_to_glue_partitions_over_moto() {
             .collect();
         assert_eq!(listed, expected, "manifest of {date}");
     }
+    // 5. Firehose re-delivers a whole object (an at-least-once retry): the copy lands five
+    //    minutes later under a new key, is transformed and registered like any object, and
+    //    every one of its rows is a cross-object duplicate.
+    let original = &raw_keys[0];
+    let arrival = firehose_arrival_ts(original).unwrap();
+    let copy = firehose_object_key(
+        "netflix-playback",
+        arrival + 300,
+        "0f0f0f0f-0000-4000-8000-00000000c0de",
+    )
+    .unwrap();
+    let body = lake.get(original).await.unwrap().unwrap();
+    lake.put(&copy, body).await.unwrap();
+    let size = lake.head(&copy).await.unwrap().size;
+    let copied =
+        lambda_transformer::handler::handle(s3_event(&[(RAW_BUCKET, &copy, size)]), &transformer)
+            .await
+            .unwrap();
+    let copy_ledger = copied.processed[0].clone();
+    let objects: Vec<(&str, &str, u64)> =
+        copy_ledger.outputs.iter().map(|o| (PROCESSED_BUCKET, o.key.as_str(), 1)).collect();
+    lambda_registrar::handler::handle(s3_event(&objects), &registrar).await.unwrap();
+
+    // 6. The scheduled compaction, on S3 (conditional writes over moto's HTTP API): every
+    //    partition holding the copy is merged into one file with each event once; the earlier
+    //    arrival's rows win, and the accounting balances.
+    let run =
+        lambda_registrar::handler::compact_run(&Default::default(), &registrar).await.unwrap();
+    assert_eq!(run.compacted.len(), copy_ledger.outputs.len(), "{run:?}");
+    assert_eq!(run.compaction_lag_seconds, 0, "nothing left due");
+    let dropped: u64 = run.compacted.iter().map(|c| c.4).sum();
+    assert_eq!(dropped, copy_ledger.written, "every row of the copy is a cross-object duplicate");
+    for date in &dates {
+        let (state, _) =
+            pipeline_core::commit::read_state(lake.as_ref(), &pipeline_core::commit::SILVER, date)
+                .await
+                .unwrap();
+        let written: u64 = ledgers
+            .iter()
+            .flat_map(|l| &l.outputs)
+            .filter(|o| &o.event_date == date)
+            .map(|o| o.rows)
+            .sum();
+        assert_eq!(state.rows(), written, "{date}: exactly the original rows, once");
+        if copy_ledger.outputs.iter().any(|o| &o.event_date == date) {
+            assert_eq!(state.files.len(), 1, "{date}: {:?}", state.files);
+            assert!(state.files[0].key.starts_with("processed/netflix/processed_compacted/"));
+        }
+        let manifest =
+            lake.get(&pipeline_core::commit::SILVER.manifest_key(date)).await.unwrap().unwrap();
+        let listed: Vec<String> =
+            String::from_utf8(manifest.to_vec()).unwrap().lines().map(str::to_owned).collect();
+        let live: Vec<String> =
+            state.files.iter().map(|f| format!("s3://{PROCESSED_BUCKET}/{}", f.key)).collect();
+        assert_eq!(listed, live, "{date}: the manifest is the committed list");
+    }
+    assert_eq!(registrar_metrics.total(names::COMPACTION_LAG_SECONDS), Some(0.0));
     // Silver holds exactly the rows the ledgers claim. (Per date it can differ from the
     // truth: a FROM_FUTURE copy that became valid may be kept instead of its original.)
     let mut rows_per_date: BTreeMap<String, u64> = BTreeMap::new();
@@ -392,6 +451,7 @@ async fn query_runner_returns_athena_rows_and_bytes_scanned() {
         max_result_rows: 2,
         metrics: metrics.clone(),
         gold_store: None,
+        results_store: None,
     };
     let request = serde_json::from_value(json!({"query": "rows_per_date"})).unwrap();
     let Response::Query(response) =
@@ -409,24 +469,20 @@ async fn query_runner_returns_athena_rows_and_bytes_scanned() {
     assert!(metrics.total(names::BYTES_SCANNED).is_some());
 }
 
-/// The gold refresh over moto: each refreshed day is cleared from the processed bucket, then
-/// every gold table gets an `INSERT INTO` with the day range as Athena execution parameters.
+/// The gold refresh over moto's HTTP API, as far as moto goes: it accepts the statements but
+/// executes nothing (no UNLOAD files, no data manifest). What Athena receives is checked here:
+/// one `UNLOAD` into a prefix of its own per run, Snappy Parquet, partitioned by the table's
+/// day column, with the day range as execution parameters; and a run that finds no data
+/// manifest fails retryably, naming it, without touching gold. The commit protocol itself runs
+/// against `MemoryAthena`, which models UNLOAD and `ClientRequestToken` idempotency
+/// (pipeline-core's gold tests and the query-runner's handler tests).
 #[tokio::test]
-async fn query_runner_refreshes_gold_with_inserts_after_clearing_the_days() {
+async fn query_runner_refresh_unloads_into_a_fresh_prefix_per_run() {
     let Some(moto) = Moto::start() else { return };
     let sdk = moto.sdk_config().await;
     let s3 = s3_client(&sdk);
-    s3.create_bucket().bucket(PROCESSED_BUCKET).send().await.unwrap();
-    let stale = "gold/netflix/daily_title_engagement/event_date=2026-01-02/20260102_old.parquet";
-    let kept = "gold/netflix/daily_title_engagement/event_date=2025-12-31/20251231_kept.parquet";
-    for key in [stale, kept] {
-        s3.put_object()
-            .bucket(PROCESSED_BUCKET)
-            .key(key)
-            .body(bytes::Bytes::from_static(b"PAR1").into())
-            .send()
-            .await
-            .unwrap();
+    for bucket in [PROCESSED_BUCKET, "athena-results"] {
+        s3.create_bucket().bucket(bucket).send().await.unwrap();
     }
     let mut athena = AthenaConfig::new("primary");
     athena.output_location = Some("s3://athena-results/".into());
@@ -436,52 +492,54 @@ async fn query_runner_refreshes_gold_with_inserts_after_clearing_the_days() {
         aws_adapters::s3::S3Config::new(PROCESSED_BUCKET, ""),
     )
     .unwrap();
+    let results = aws_adapters::S3BlobStore::new(
+        s3.clone(),
+        aws_adapters::s3::S3Config::new("athena-results", ""),
+    )
+    .unwrap();
     let deps = lambda_query_runner::handler::Deps {
         engine: Arc::new(AthenaEngine::new(client.clone(), athena)),
         max_result_rows: 10,
         metrics: Arc::new(RecordingSink::default()),
         gold_store: Some(Arc::new(store)),
+        results_store: Some(Arc::new(results)),
     };
-    let request = serde_json::from_value(
-        json!({"refresh_gold": true, "from": "2026-01-01", "to": "2026-01-02"}),
-    )
-    .unwrap();
-    let Response::Gold(response) =
-        lambda_query_runner::handler::handle(invocation(request, "g-1"), &deps).await.unwrap()
-    else {
-        panic!("a gold response")
-    };
-    assert_eq!(response.tables.len(), 7);
-    assert_eq!(response.tables[0].deleted_objects, 1);
+    let mut statements = Vec::new();
+    for attempt in ["g-1", "g-1"] {
+        let request = serde_json::from_value(
+            json!({"refresh_gold": true, "from": "2026-01-01", "to": "2026-01-02"}),
+        )
+        .unwrap();
+        let error = lambda_query_runner::handler::handle(invocation(request, attempt), &deps)
+            .await
+            .unwrap_err();
+        assert!(error.is_retryable(), "{error}");
+        assert!(error.to_string().contains("-manifest.csv"), "{error}");
+        let ids = client.list_query_executions().work_group("primary").send().await.unwrap();
+        for id in ids.query_execution_ids() {
+            let execution =
+                client.get_query_execution().query_execution_id(id).send().await.unwrap();
+            let execution = execution.query_execution().unwrap();
+            let sql = execution.query().unwrap_or_default().to_owned();
+            if !statements.iter().any(|(seen, _)| seen == &sql) {
+                statements.push((sql, execution.execution_parameters().to_vec()));
+            }
+        }
+    }
+    // Two attempts of the same request, two UNLOADs of the first table into two prefixes.
+    assert_eq!(statements.len(), 2, "{statements:?}");
+    let prefix =
+        format!("TO 's3://{PROCESSED_BUCKET}/gold/netflix/daily_title_engagement/unload/g-1-");
+    for (sql, params) in &statements {
+        assert!(sql.contains("UNLOAD ("), "{sql}");
+        assert!(sql.contains(&prefix), "{sql}");
+        assert!(sql.contains(
+            "format = 'PARQUET', compression = 'SNAPPY', partitioned_by = ARRAY['event_date']"
+        ));
+        assert_eq!(params, &["'2025-12-31'", "'2026-01-03'", "'2026-01-01'", "'2026-01-02'"]);
+    }
+    assert_ne!(statements[0].0, statements[1].0, "each attempt unloads into its own prefix");
     let listed =
         s3.list_objects_v2().bucket(PROCESSED_BUCKET).prefix("gold/").send().await.unwrap();
-    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
-    assert_eq!(keys, [kept], "only the refreshed days are cleared");
-
-    // What moto's Athena received: one INSERT per gold table, with the range bound.
-    let ids = client.list_query_executions().work_group("primary").send().await.unwrap();
-    let mut inserts = BTreeMap::new();
-    for id in ids.query_execution_ids() {
-        let execution = client.get_query_execution().query_execution_id(id).send().await.unwrap();
-        let execution = execution.query_execution().unwrap();
-        let sql = execution.query().unwrap_or_default().to_owned();
-        let table = sql
-            .strip_prefix("INSERT INTO \"")
-            .and_then(|rest| rest.split_once('"'))
-            .map(|(table, _)| table.to_owned())
-            .unwrap_or_else(|| panic!("not an insert: {sql}"));
-        inserts.insert(table, execution.execution_parameters().to_vec());
-    }
-    let tables: Vec<&str> =
-        pipeline_core::gold::GOLD_QUERIES.iter().map(|q| q.table.name).collect();
-    assert_eq!(inserts.keys().map(String::as_str).collect::<Vec<_>>(), {
-        let mut sorted = tables.clone();
-        sorted.sort_unstable();
-        sorted
-    });
-    assert_eq!(
-        inserts["daily_title_engagement"],
-        ["'2025-12-31'", "'2026-01-03'", "'2026-01-01'", "'2026-01-02'"]
-    );
-    assert_eq!(inserts["daily_data_quality"], ["'2026-01-01'", "'2026-01-02'"]);
+    assert!(listed.contents().is_empty(), "nothing committed without a data manifest");
 }

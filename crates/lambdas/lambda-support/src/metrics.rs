@@ -33,6 +33,15 @@ pub mod names {
     pub const PARTITIONS_REGISTERED: &str = "PartitionsRegistered";
     /// Registrar: silver files newly appended to their partition's commit.
     pub const FILES_COMMITTED: &str = "FilesCommitted";
+    /// Registrar (scheduled compaction): silver partitions compacted.
+    pub const PARTITIONS_COMPACTED: &str = "PartitionsCompacted";
+    /// Registrar (scheduled compaction): rows dropped as cross-object duplicates.
+    pub const CROSS_OBJECT_DUPLICATES_DROPPED: &str = "CrossObjectDuplicatesDropped";
+    /// Registrar (scheduled compaction): removed files deleted after the grace period.
+    pub const FILES_VACUUMED: &str = "FilesVacuumed";
+    /// Registrar (scheduled compaction): seconds the oldest partition still due for
+    /// compaction has waited (0 when none is); alarmed, and missing when compaction stops.
+    pub const COMPACTION_LAG_SECONDS: &str = "CompactionLagSeconds";
     /// Query-runner: bytes Athena scanned.
     pub const BYTES_SCANNED: &str = "BytesScanned";
 }

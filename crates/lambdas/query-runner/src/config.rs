@@ -4,10 +4,10 @@
 //! |---|---|---|
 //! | `ATHENA_WORKGROUP` | required | the workgroup (result location, encryption, scan cutoff) |
 //! | `GLUE_DATABASE` | `netflix-streams-aws` | the database queries run in |
-//! | `ATHENA_OUTPUT_LOCATION` | unset | `s3://…` results location, when the workgroup does not enforce one |
+//! | `ATHENA_OUTPUT_LOCATION` | unset | `s3://…` results location (the workgroup's); `refresh_gold` reads UNLOAD's data manifests there |
 //! | `QUERY_TIMEOUT_SECONDS` | `240` | stop the query after this long; keep it under the function timeout |
 //! | `MAX_RESULT_ROWS` | `10000` | rows returned inline (a Lambda response is at most 6 MB) |
-//! | `PROCESSED_BUCKET` | unset | the bucket holding gold (`gold/netflix/…`), cleared day by day by `refresh_gold` |
+//! | `PROCESSED_BUCKET` | unset | the bucket holding gold (`gold/netflix/…`): `refresh_gold` unloads into it and commits each day's manifest |
 
 use std::time::Duration;
 

@@ -1,7 +1,9 @@
 //! `handle(event, &Deps)`: one named query on Athena, rows back as JSON; or the gold refresh
-//! (`{"refresh_gold": true, "from"?, "to"?}`): every table of `sql/gold/` rebuilt for the
-//! given days (default yesterday and today, UTC) with `INSERT INTO`, after clearing those days
-//! from the processed bucket ([`pipeline_core::gold::refresh_by_insert`]).
+//! (`{"refresh_gold": true, "from"?, "to"?}`): every table of `sql/gold/` recomputed for the
+//! given days (default yesterday and today, UTC) with `UNLOAD` into a fresh prefix, then each
+//! day committed to its symlink manifest ([`pipeline_core::gold::refresh_by_unload`]). Each
+//! invocation attempt gets its own run id, so its `ClientRequestToken`s are new: a retry
+//! recomputes instead of receiving an earlier execution's (empty) answer.
 //!
 //! The SQL comes only from the embedded `sql/queries/` files: a caller names a query, it
 //! never sends SQL, so the function's IAM permissions cannot be turned into arbitrary
@@ -17,7 +19,7 @@ use aws_adapters::AthenaEngine;
 use lambda_runtime::LambdaEvent;
 use lambda_support::metrics::names;
 use lambda_support::{LambdaError, MetricSink, Result, StdoutEmf};
-use pipeline_core::gold::{refresh_by_insert, DateRange, InsertRefresh};
+use pipeline_core::gold::{refresh_by_unload, DateRange, UnloadRefresh};
 use pipeline_core::metrics::Metric;
 use pipeline_core::ports::BlobStore;
 use pipeline_core::ports::{QueryEngine, ResultColumn, Statement};
@@ -41,6 +43,9 @@ pub struct Deps {
     /// The processed bucket, where gold lives (`None` without `PROCESSED_BUCKET`: the gold
     /// refresh then fails clearly).
     pub gold_store: Option<Arc<dyn BlobStore>>,
+    /// The Athena results bucket, where UNLOAD's data manifests are (`None` without
+    /// `ATHENA_OUTPUT_LOCATION`: the gold refresh then fails clearly).
+    pub results_store: Option<Arc<dyn BlobStore>>,
 }
 
 impl Deps {
@@ -55,11 +60,26 @@ impl Deps {
             }
             None => None,
         };
+        let results_store = match &config.athena.output_location {
+            Some(location) => {
+                let mut results = S3Config::from_uri(location).map_err(|error| {
+                    LambdaError::Config(format!("ATHENA_OUTPUT_LOCATION: {error}"))
+                })?;
+                // Keys are whole S3 keys: the manifests are read by URI.
+                results.prefix = String::new();
+                let store = S3BlobStore::new(s3_client(&sdk), results).map_err(|error| {
+                    LambdaError::Config(format!("ATHENA_OUTPUT_LOCATION: {error}"))
+                })?;
+                Some(Arc::new(store) as Arc<dyn BlobStore>)
+            }
+            None => None,
+        };
         Ok(Self {
             engine: Arc::new(AthenaEngine::new(athena_client(&sdk), config.athena)),
             max_result_rows: config.max_result_rows,
             metrics: Arc::new(StdoutEmf),
             gold_store,
+            results_store,
         })
     }
 }
@@ -97,8 +117,10 @@ pub struct GoldRefreshResponse {
     pub from: String,
     /// Last day refreshed.
     pub to: String,
+    /// The run id (unique to this invocation attempt): the UNLOAD prefix and token nonce.
+    pub run_id: String,
     /// Per table, in refresh order.
-    pub tables: Vec<InsertRefresh>,
+    pub tables: Vec<UnloadRefresh>,
     /// Bytes Athena scanned in all.
     pub bytes_scanned: u64,
 }
@@ -164,7 +186,9 @@ pub async fn handle(event: LambdaEvent<QueryRequest>, deps: &Deps) -> Result<Res
         }
         (None, true) => {
             let range = refresh_range(&request, chrono::Utc::now().date_naive())?;
-            return refresh(range, deps).await.map(Response::Gold);
+            return refresh(range, &run_id(&event.context.request_id), deps)
+                .await
+                .map(Response::Gold);
         }
         (None, false) => {
             return Err(LambdaError::Payload(format!(
@@ -209,18 +233,46 @@ pub async fn handle(event: LambdaEvent<QueryRequest>, deps: &Deps) -> Result<Res
     }))
 }
 
-async fn refresh(range: DateRange, deps: &Deps) -> Result<GoldRefreshResponse> {
+/// A run id unique to this invocation attempt: the request id (shared by Lambda's retries of
+/// one event) and 64 random bits (new on every attempt), in the characters S3 keys and tokens
+/// take.
+pub fn run_id(request_id: &str) -> String {
+    let request: String =
+        request_id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(40).collect();
+    format!(
+        "{}{:016x}",
+        if request.is_empty() { String::new() } else { format!("{request}-") },
+        rand::random::<u64>()
+    )
+}
+
+async fn refresh(range: DateRange, run_id: &str, deps: &Deps) -> Result<GoldRefreshResponse> {
     let store = deps.gold_store.as_ref().ok_or_else(|| {
         LambdaError::Config("refresh_gold needs PROCESSED_BUCKET (where gold lives)".into())
     })?;
-    let tables = refresh_by_insert(store.as_ref(), deps.engine.as_ref(), &range).await?;
+    let results = deps.results_store.as_ref().ok_or_else(|| {
+        LambdaError::Config(
+            "refresh_gold needs ATHENA_OUTPUT_LOCATION (where UNLOAD's data manifests are)".into(),
+        )
+    })?;
+    let now = chrono::Utc::now().timestamp();
+    let tables = refresh_by_unload(
+        store.as_ref(),
+        results.as_ref(),
+        deps.engine.as_ref(),
+        &range,
+        run_id,
+        now,
+    )
+    .await?;
     let bytes_scanned = tables.iter().filter_map(|table| table.bytes_scanned).sum();
-    info!(from = %range.from, to = %range.to, tables = tables.len(), bytes_scanned, "Refreshed gold");
+    info!(from = %range.from, to = %range.to, run_id, tables = tables.len(), bytes_scanned, "Refreshed gold");
     deps.metrics.emit(FUNCTION, &[Metric::bytes(names::BYTES_SCANNED, bytes_scanned)]);
     Ok(GoldRefreshResponse {
         refresh_gold: true,
         from: range.from.to_string(),
         to: range.to.to_string(),
+        run_id: run_id.to_owned(),
         tables,
         bytes_scanned,
     })
@@ -267,6 +319,7 @@ mod tests {
                 rows: (0..self.rows).map(|i| vec![json!(i)]).collect(),
                 bytes_scanned: Some(4_096),
                 engine_ms: Some(321),
+                ..QueryResult::default()
             })
         }
     }
@@ -279,6 +332,7 @@ mod tests {
             max_result_rows: max_rows,
             metrics: metrics.clone(),
             gold_store: None,
+            results_store: None,
         };
         (deps, engine, metrics)
     }
@@ -349,31 +403,71 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn refresh_gold_clears_the_days_and_inserts_every_gold_table() {
-        let (mut deps, engine, metrics) = setup(0, 10);
-        let store = Arc::new(pipeline_core::memory::MemoryBlobStore::new(0));
-        let stale = "gold/netflix/daily_event_types/event_date=2026-01-02/old.parquet";
-        store.put(stale, bytes::Bytes::from_static(b"x")).await.unwrap();
-        deps.gold_store = Some(store.clone());
-        let payload = json!({"refresh_gold": true, "from": "2026-01-01", "to": "2026-01-02"});
-        let Response::Gold(response) = handle(invocation(payload, "r"), &deps).await.unwrap()
-        else {
-            panic!("a gold response")
+    async fn refresh_gold_unloads_and_commits_every_gold_table_with_a_new_run_id_each_time() {
+        use pipeline_core::memory::{MemoryAthena, MemoryBlobStore};
+        let lake = Arc::new(MemoryBlobStore::new(0));
+        let results = Arc::new(MemoryBlobStore::new(0));
+        // Every query writes one empty-schema Parquet file per refreshed day.
+        let athena = Arc::new(MemoryAthena::new(
+            lake.clone(),
+            results.clone(),
+            Box::new(|_, params| {
+                let day =
+                    params.last().map(|p| p.trim_matches('\'').to_owned()).unwrap_or_default();
+                Ok(vec![(day, parquet_file())])
+            }),
+        ));
+        let metrics = Arc::new(RecordingSink::default());
+        let deps = Deps {
+            engine: athena.clone(),
+            max_result_rows: 10,
+            metrics: metrics.clone(),
+            gold_store: Some(lake.clone()),
+            results_store: Some(results.clone()),
         };
-        assert_eq!((response.from.as_str(), response.to.as_str()), ("2026-01-01", "2026-01-02"));
-        assert_eq!(response.tables.len(), pipeline_core::gold::GOLD_QUERIES.len());
-        assert_eq!(response.bytes_scanned, 4_096 * 7);
-        assert!(!store.exists(stale).await.unwrap());
-        let seen = engine.seen.lock().unwrap().clone();
-        assert_eq!(seen.len(), 7);
-        assert!(seen
-            .iter()
-            .all(|(sql, _, key)| sql.starts_with("INSERT INTO \"") && key.is_none()));
-        assert_eq!(metrics.total(names::BYTES_SCANNED), Some(4_096.0 * 7.0));
-        let body = serde_json::to_value(Response::Gold(response)).unwrap();
-        assert_eq!(body["refresh_gold"], true);
-        assert_eq!(body["tables"][4]["table"], "daily_event_types");
-        assert_eq!(body["tables"][4]["deleted_objects"], 1);
+        let payload = json!({"refresh_gold": true, "from": "2026-01-02", "to": "2026-01-02"});
+        let mut runs = Vec::new();
+        for attempt in 0..2 {
+            // The same request id both times: a Lambda retry.
+            let Response::Gold(response) =
+                handle(invocation(payload.clone(), "req-1"), &deps).await.unwrap()
+            else {
+                panic!("a gold response")
+            };
+            assert_eq!(response.tables.len(), pipeline_core::gold::GOLD_QUERIES.len());
+            assert!(response.tables.iter().all(|t| t.days_committed == 1), "attempt {attempt}");
+            assert!(response.run_id.starts_with("req-1-"));
+            runs.push(response.run_id);
+        }
+        assert_ne!(runs[0], runs[1], "each attempt is a new run");
+        let manifest = pipeline_core::commit::manifest_files(
+            lake.as_ref(),
+            &pipeline_core::commit::GOLD[4],
+            "2026-01-02",
+        )
+        .await
+        .unwrap();
+        assert_eq!(manifest.len(), 1);
+        assert!(manifest[0].contains(&format!("/unload/{}/event_date=2026-01-02/", runs[1])));
+        assert_eq!(metrics.total(names::BYTES_SCANNED), Some(2.0 * 7.0 * 1_000.0));
+    }
+
+    fn parquet_file() -> bytes::Bytes {
+        let schema = Arc::new(arrow_schema::Schema::new(vec![arrow_schema::Field::new(
+            "n",
+            arrow_schema::DataType::Int64,
+            false,
+        )]));
+        let batch = arrow_array::RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(arrow_array::Int64Array::from_iter_values(0..3))],
+        )
+        .unwrap();
+        let mut bytes = Vec::new();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(&mut bytes, schema, None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        bytes.into()
     }
 
     #[test]

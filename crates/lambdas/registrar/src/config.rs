@@ -5,6 +5,8 @@
 //! | `RAW_BUCKET` | required | holds the quarantine zone |
 //! | `PROCESSED_BUCKET` | required | holds silver |
 //! | `GLUE_DATABASE` | `netflix-streams-aws` | the catalog database |
+//! | `GRACE_SECONDS` | `3600` | a file removed by a commit is deleted this long after (longer than the longest query) |
+//! | `COMPACTION_TARGET_FILE_MB` | `128` | size of a compacted silver file |
 
 use aws_adapters::LakeLayout;
 use lambda_support::{Env, LambdaError, Result};
@@ -16,6 +18,10 @@ pub struct Config {
     pub layout: LakeLayout,
     /// Glue database.
     pub database: String,
+    /// The scheduled compaction's policy.
+    pub compaction: pipeline_core::compact::CompactionPolicy,
+    /// Seconds before a removed file is deleted.
+    pub grace_seconds: i64,
 }
 
 impl Config {
@@ -33,7 +39,19 @@ impl Config {
         let database = env
             .optional("GLUE_DATABASE")
             .unwrap_or_else(|| aws_adapters::DEFAULT_DATABASE.to_owned());
-        Ok(Self { layout, database })
+        let grace_seconds: i64 = env.parsed("GRACE_SECONDS", 3600)?;
+        if grace_seconds <= 0 {
+            return Err(LambdaError::Config("GRACE_SECONDS must be > 0".into()));
+        }
+        let target_mb: u64 = env.parsed("COMPACTION_TARGET_FILE_MB", 128)?;
+        if !(1..=4096).contains(&target_mb) {
+            return Err(LambdaError::Config("COMPACTION_TARGET_FILE_MB must be 1..=4096".into()));
+        }
+        let compaction = pipeline_core::compact::CompactionPolicy {
+            target_file_bytes: target_mb * 1024 * 1024,
+            ..Default::default()
+        };
+        Ok(Self { layout, database, compaction, grace_seconds })
     }
 }
 
@@ -49,5 +67,13 @@ mod tests {
         assert_eq!(config.layout.bucket_of("quarantine/netflix/q").unwrap(), "r");
         let error = Config::from_vars(&Env::from_pairs([("PROCESSED_BUCKET", "p")])).unwrap_err();
         assert!(error.to_string().contains("RAW_BUCKET"), "{error}");
+        assert_eq!(config.grace_seconds, 3600);
+        assert_eq!(config.compaction.target_file_bytes, 128 * 1024 * 1024);
+        let bad = Env::from_pairs([
+            ("RAW_BUCKET", "r"),
+            ("PROCESSED_BUCKET", "p"),
+            ("GRACE_SECONDS", "0"),
+        ]);
+        assert!(Config::from_vars(&bad).is_err());
     }
 }

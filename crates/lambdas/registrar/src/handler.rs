@@ -3,6 +3,11 @@
 //! its symlink manifest), and the partitions of the silver and quarantine files are added to
 //! the catalog once each; a silver partition's location is its manifest directory.
 //!
+//! The same function runs the **scheduled compaction** (`{"compact": {}}` from EventBridge,
+//! optionally `{"compact": {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}}`): every silver
+//! partition due is compacted (files merged, cross-object duplicates dropped, one commit), then
+//! files removed more than the grace period ago are deleted, in silver and gold.
+//!
 //! Appending is idempotent: a re-delivered or replayed event finds the file live, or removed
 //! by a compaction (tombstoned), and commits nothing. Compaction and gold outputs are written
 //! outside the silver prefix whose events trigger this function.
@@ -22,10 +27,11 @@ use aws_lambda_events::event::s3::S3Event;
 use lambda_support::metrics::names;
 use lambda_support::{event_objects, MetricSink, Result, SkippedRecord, StdoutEmf};
 use pipeline_core::commit::{commit, parquet_rows, Change, CommittedFile, FileOrigin, SILVER};
+use pipeline_core::compact::{compact_due, compaction_lag, vacuum, CompactionPolicy};
 use pipeline_core::keys::partition_of_key;
 use pipeline_core::metrics::Metric;
 use pipeline_core::ports::{BlobStore, PartitionCatalog, PartitionSpec};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use crate::config::Config;
@@ -43,6 +49,10 @@ pub struct Deps {
     pub layout: LakeLayout,
     /// Where metrics go.
     pub metrics: Arc<dyn MetricSink>,
+    /// When and how the scheduled run compacts.
+    pub compaction: CompactionPolicy,
+    /// Seconds a file removed by a commit is kept before it is deleted.
+    pub grace_seconds: i64,
 }
 
 impl Deps {
@@ -58,8 +68,57 @@ impl Deps {
             store: Arc::new(store),
             layout: config.layout,
             metrics: Arc::new(StdoutEmf),
+            compaction: config.compaction,
+            grace_seconds: config.grace_seconds,
         })
     }
+}
+
+/// What invokes the registrar.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Invocation {
+    /// The scheduled compaction (EventBridge input `{"compact": {...}}`).
+    Compact {
+        /// Which partitions.
+        compact: CompactRequest,
+    },
+    /// S3 `ObjectCreated` notifications for silver and quarantine files.
+    S3(S3Event),
+}
+
+/// The scheduled compaction's options.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompactRequest {
+    /// First day to compact (`YYYY-MM-DD`); with `to`. Default: every partition due.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Last day (inclusive).
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+/// What a compaction run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CompactResponse {
+    /// Per compacted partition: `(event_date, version, files in, files out,
+    /// cross-object duplicates dropped)`.
+    pub compacted: Vec<(String, u64, usize, usize, u64)>,
+    /// Removed files deleted after the grace period.
+    pub vacuumed: usize,
+    /// Seconds the oldest partition still due has waited (0 when none is).
+    pub compaction_lag_seconds: i64,
+}
+
+/// The registrar's response: partitions registered, or a compaction run.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    /// An S3 event.
+    Register(RegisterResponse),
+    /// A compaction run.
+    Compact(CompactResponse),
 }
 
 /// The invocation's result.
@@ -157,6 +216,78 @@ async fn append_silver(files: &[SilverFile], deps: &Deps) -> Result<usize> {
     Ok(appended)
 }
 
+/// Handles one invocation.
+pub async fn handle_invocation(invocation: Invocation, deps: &Deps) -> Result<Response> {
+    match invocation {
+        Invocation::S3(event) if event.records.is_empty() => Err(lambda_support::LambdaError::Payload(
+            "expected an S3 event with records, or {\"compact\": {}} (optionally with from and to)".into(),
+        )),
+        Invocation::S3(event) => handle(event, deps).await.map(Response::Register),
+        Invocation::Compact { compact } => compact_run(&compact, deps).await.map(Response::Compact),
+    }
+}
+
+/// The scheduled compaction: compacts every silver partition due, then garbage-collects.
+pub async fn compact_run(request: &CompactRequest, deps: &Deps) -> Result<CompactResponse> {
+    let range = match (&request.from, &request.to) {
+        (Some(from), Some(to)) => {
+            let range = pipeline_core::gold::DateRange::parse(from, to)
+                .map_err(|error| lambda_support::LambdaError::Payload(error.to_string()))?;
+            Some((range.from.to_string(), range.to.to_string()))
+        }
+        (None, None) => None,
+        _ => {
+            return Err(lambda_support::LambdaError::Payload(
+                "compact takes both from and to, or neither".into(),
+            ))
+        }
+    };
+    // A staging directory of this invocation's own, removed when it ends (a timed-out
+    // invocation's leftovers in /tmp are not reused).
+    let staging =
+        tempfile::Builder::new().prefix("streamlake-compact-").tempdir().map_err(|error| {
+            pipeline_core::Error::io("creating the compaction staging directory", error)
+        })?;
+    let now = chrono::Utc::now().timestamp();
+    let ledgers = compact_due(
+        deps.store.as_ref(),
+        &deps.compaction,
+        staging.path(),
+        range.as_ref().map(|(from, to)| (from.as_str(), to.as_str())),
+        now,
+    )
+    .await?;
+    let vacuumed = vacuum(deps.store.as_ref(), now, deps.grace_seconds).await?;
+    let lag = compaction_lag(deps.store.as_ref(), &deps.compaction, now).await?;
+    let dropped: u64 = ledgers.iter().map(|l| l.cross_object_duplicates_dropped).sum();
+    info!(compacted = ledgers.len(), dropped, vacuumed, lag, "Compaction run finished");
+    deps.metrics.emit(
+        FUNCTION,
+        &[
+            Metric::count(names::PARTITIONS_COMPACTED, ledgers.len() as u64),
+            Metric::count(names::CROSS_OBJECT_DUPLICATES_DROPPED, dropped),
+            Metric::count(names::FILES_VACUUMED, vacuumed as u64),
+            Metric::seconds(names::COMPACTION_LAG_SECONDS, u64::try_from(lag).unwrap_or(0)),
+        ],
+    );
+    Ok(CompactResponse {
+        compacted: ledgers
+            .iter()
+            .map(|l| {
+                (
+                    l.partition_value.clone(),
+                    l.version,
+                    l.inputs.len(),
+                    l.outputs.len(),
+                    l.cross_object_duplicates_dropped,
+                )
+            })
+            .collect(),
+        vacuumed,
+        compaction_lag_seconds: lag,
+    })
+}
+
 /// Handles one S3 event.
 pub async fn handle(event: S3Event, deps: &Deps) -> Result<RegisterResponse> {
     let (partitions, silver_files, skipped) = partitions_of(&event, &deps.layout);
@@ -243,6 +374,8 @@ mod tests {
             )
             .unwrap(),
             metrics,
+            compaction: CompactionPolicy::default(),
+            grace_seconds: 3600,
         }
     }
 
@@ -319,6 +452,51 @@ mod tests {
         assert_eq!(late.appended, 0);
         let (state, _) = read_state(store.as_ref(), &SILVER, "2024-03-05").await.unwrap();
         assert_eq!((state.files.len(), state.rows()), (1, 12));
+    }
+
+    #[test]
+    fn the_schedule_input_and_s3_events_are_told_apart() {
+        let compact: Invocation = serde_json::from_str(r#"{"compact": {}}"#).unwrap();
+        assert!(
+            matches!(compact, Invocation::Compact { compact } if compact == CompactRequest::default())
+        );
+        let s3: Invocation =
+            serde_json::from_value(serde_json::to_value(event("s3_put_raw_object.json")).unwrap())
+                .unwrap();
+        assert!(matches!(s3, Invocation::S3(_)));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_payload_is_a_clear_error_not_an_empty_event() {
+        let deps = deps(
+            Arc::new(MemoryCatalog::default()),
+            Arc::new(MemoryBlobStore::new(0)),
+            Arc::new(RecordingSink::default()),
+        );
+        for payload in [r#"{"compact": {"days": 3}}"#, r#"{}"#, r#"{"Records": []}"#] {
+            let error = match serde_json::from_str::<Invocation>(payload) {
+                Err(error) => error.to_string(),
+                Ok(invocation) => {
+                    handle_invocation(invocation, &deps).await.unwrap_err().to_string()
+                }
+            };
+            assert!(!error.is_empty(), "{payload}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_scheduled_run_compacts_and_reports_its_lag() {
+        let store = lake().await;
+        let catalog = Arc::new(MemoryCatalog::with_tables(&[PROCESSED, QUARANTINED]));
+        let metrics = Arc::new(RecordingSink::default());
+        let deps = deps(catalog, store.clone(), metrics.clone());
+        handle(event("s3_put_processed_objects.json"), &deps).await.unwrap();
+        // The fixture's files are not silver rows (one column): compaction refuses them with
+        // a clear error rather than writing a wrong file.
+        let error = compact_run(&CompactRequest::default(), &deps).await.unwrap_err();
+        assert!(error.to_string().contains("event_id"), "{error}");
+        let half_range = CompactRequest { from: Some("2024-03-05".into()), to: None };
+        assert!(!compact_run(&half_range, &deps).await.unwrap_err().is_retryable());
     }
 
     #[tokio::test]

@@ -179,6 +179,15 @@ impl PartitionState {
         self.removed.binary_search_by(|file| file.key.as_str().cmp(key)).is_ok()
     }
 
+    /// Whether a rewrite computed from inputs `candidate` (input name to version) may replace
+    /// the live files: only if it is at least as new as the committed lineage in every input,
+    /// so that a refresh that finishes late never replaces a newer one.
+    pub fn accepts_lineage(&self, candidate: &BTreeMap<String, u64>) -> bool {
+        self.lineage
+            .iter()
+            .all(|(input, version)| candidate.get(input).is_some_and(|v| v >= version))
+    }
+
     /// Live files that came from appends (not yet compacted).
     pub fn appended_files(&self) -> impl Iterator<Item = &CommittedFile> {
         self.files.iter().filter(|file| file.origin == FileOrigin::Append)

@@ -3,7 +3,7 @@
 //! | table | data files | manifests (the Glue partition location) | commit states | commit log |
 //! |---|---|---|---|---|
 //! | silver | `processed/netflix/processed_partitioned/event_date=D/part-<digest>…` (appends), `processed/netflix/processed_compacted/event_date=D/…` | `processed/netflix/processed_manifests/event_date=D/manifest` | `processed/netflix/processed_commits/event_date=D.json` | `processed/netflix/processed_commit_log/event_date=D/v<version>.json` |
-//! | gold `T` | `gold/netflix/T/<key>=D/<refresh>/part-00000.snappy.parquet` | `gold/netflix/manifests/T/<key>=D/manifest` | `gold/netflix/commits/T/<key>=D.json` | `gold/netflix/commit_log/T/<key>=D/v<version>.json` |
+//! | gold `T` | `gold/netflix/T/unload/<run>/<key>=D/…` (Athena `UNLOAD`), locally `gold/netflix/T/<key>=D/r-<hash>/part-00000.snappy.parquet` | `gold/netflix/manifests/T/<key>=D/manifest` | `gold/netflix/commits/T/<key>=D.json` | `gold/netflix/commit_log/T/<key>=D/v<version>.json` |
 //!
 //! Compacted and refreshed files are written outside `processed_partitioned/`, the prefix
 //! whose `ObjectCreated` events trigger the registrar.

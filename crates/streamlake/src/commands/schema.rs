@@ -11,6 +11,7 @@ use anyhow::{bail, Result};
 use arrow_schema::{DataType, TimeUnit};
 use clap::{Args, ValueEnum};
 use event_model::schema::{DATABASE, PARQUET_TABLES};
+use pipeline_core::commit::committed_table;
 use serde_json::{json, Value};
 
 /// Arguments of `schema`.
@@ -52,9 +53,18 @@ pub fn glue_schema() -> Result<Value> {
             .collect::<Result<Vec<Value>>>()?;
         let partition_keys: Vec<Value> =
             spec.partition_keys.iter().map(|key| json!({"name": key, "type": "string"})).collect();
+        // A committed table (silver, gold) is a Hive symlink table: its location holds one
+        // manifest per partition, listing the Parquet files of the committed version
+        // (`SymlinkTextInputFormat`); `data_location` is where those files live.
+        let (storage, location) = match committed_table(spec.name) {
+            Some(table) => ("symlink", table.manifest_prefix),
+            None => ("files", spec.location),
+        };
         tables.push(json!({
             "name": spec.name,
-            "location": spec.location,
+            "location": location,
+            "data_location": spec.location,
+            "storage": storage,
             "format": "parquet",
             "compression": "snappy",
             "columns": columns,

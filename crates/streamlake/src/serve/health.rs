@@ -21,6 +21,8 @@ use std::time::SystemTime;
 
 use event_model::schema::{DAILY_EVENT_TYPES, PROCESSED_EVENTS};
 use local_runtime::catalog::CatalogDocument;
+use pipeline_core::commit::{PartitionState, SILVER};
+use pipeline_core::compact::CompactionPolicy;
 use pipeline_core::keys::{firehose_arrival_ts, rfc3339, LEDGER_PREFIX, RAW_PREFIX};
 use pipeline_core::Ledger;
 use serde::Serialize;
@@ -34,11 +36,22 @@ pub struct Thresholds {
     pub max_quarantine_rate: f64,
     /// How far the newest processed arrival may trail the newest raw arrival, in seconds.
     pub max_processing_lag_s: i64,
+    /// The most live files a closed silver partition (older than the newest) may hold.
+    pub max_files_per_closed_partition: usize,
+    /// How long a partition may stay due for compaction, in seconds (the `CompactionLag`
+    /// alarm's default).
+    pub max_compaction_lag_s: i64,
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Self { max_raw_age_s: 3_600, max_quarantine_rate: 0.05, max_processing_lag_s: 900 }
+        Self {
+            max_raw_age_s: 3_600,
+            max_quarantine_rate: 0.05,
+            max_processing_lag_s: 900,
+            max_files_per_closed_partition: 4,
+            max_compaction_lag_s: 7_200,
+        }
     }
 }
 
@@ -224,6 +237,45 @@ pub struct HealthInputs<'a> {
     pub silver_partitions: BTreeSet<String>,
     /// Newest day in gold (`daily_event_types`).
     pub newest_gold: Option<String>,
+    /// The commit state of every silver partition.
+    pub silver_commits: Vec<SilverCommit>,
+}
+
+/// What the health panel needs of one silver partition's commit state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SilverCommit {
+    /// `event_date`.
+    pub value: String,
+    /// Live files.
+    pub files: usize,
+    /// Whether the compaction policy says it is due (an appended file among several).
+    pub due: bool,
+    /// Time of its last commit (epoch seconds).
+    pub last_commit_at: i64,
+}
+
+/// Reads the silver commit states of a lake (`processed/netflix/processed_commits/`).
+pub fn silver_commits(lake_root: &Path) -> std::io::Result<Vec<SilverCommit>> {
+    let directory = lake_root.join(SILVER.state_prefix);
+    let entries = match fs::read_dir(&directory) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(error),
+    };
+    let policy = CompactionPolicy::default();
+    let mut commits = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        let Ok(state) = PartitionState::from_json(&fs::read(&path)?) else { continue };
+        commits.push(SilverCommit {
+            value: state.partition_value.clone(),
+            files: state.files.len(),
+            due: policy.is_due(&state),
+            last_commit_at: state.last_commit.as_ref().map_or(0, |commit| commit.at),
+        });
+    }
+    commits.sort_by(|a, b| a.value.cmp(&b.value));
+    Ok(commits)
 }
 
 impl<'a> HealthInputs<'a> {
@@ -243,6 +295,7 @@ impl<'a> HealthInputs<'a> {
                 .map(|table| table.partitions.keys().cloned().collect())
                 .unwrap_or_default(),
             newest_gold: newest_partition(document, DAILY_EVENT_TYPES.name),
+            silver_commits: silver_commits(lake_root)?,
         })
     }
 }
@@ -403,6 +456,50 @@ pub fn evaluate(inputs: &HealthInputs<'_>, as_of: i64, thresholds: &Thresholds) 
         ),
     });
 
+    // Committed silver: closed days compacted to a few files, and nothing waiting long.
+    let newest = inputs.silver_commits.iter().map(|c| c.value.as_str()).max();
+    let worst_closed = inputs
+        .silver_commits
+        .iter()
+        .filter(|commit| Some(commit.value.as_str()) != newest)
+        .max_by_key(|commit| commit.files);
+    checks.push(Check {
+        id: "files_per_partition",
+        label: "Closed partitions are compacted",
+        ok: !inputs.silver_commits.is_empty()
+            && worst_closed.is_none_or(|c| c.files <= thresholds.max_files_per_closed_partition),
+        value: match worst_closed {
+            Some(commit) => format!("at most {} files ({})", commit.files, commit.value),
+            None if inputs.silver_commits.is_empty() => "no committed partition".into(),
+            None => "one open partition".into(),
+        },
+        detail: format!(
+            "Live files per closed silver partition, at most {} (streamlake compact, or the scheduled compaction on AWS)",
+            thresholds.max_files_per_closed_partition
+        ),
+    });
+    let oldest_due = inputs
+        .silver_commits
+        .iter()
+        .filter(|commit| commit.due)
+        .min_by_key(|commit| commit.last_commit_at);
+    let lag = oldest_due.map(|commit| as_of - commit.last_commit_at);
+    checks.push(Check {
+        id: "compaction_lag",
+        label: "Compaction keeps up",
+        ok: !inputs.silver_commits.is_empty()
+            && lag.is_none_or(|lag| lag <= thresholds.max_compaction_lag_s),
+        value: match (lag, oldest_due) {
+            (Some(lag), Some(commit)) => format!("{} due for {}", commit.value, age(lag)),
+            _ if inputs.silver_commits.is_empty() => "no committed partition".into(),
+            _ => "nothing due".into(),
+        },
+        detail: format!(
+            "The oldest partition with uncompacted files waits at most {} (files appended since its last compaction)",
+            age(thresholds.max_compaction_lag_s)
+        ),
+    });
+
     checks.push(Check {
         id: "queries_latest_date",
         label: "The queries return the latest date",
@@ -454,6 +551,20 @@ mod tests {
             newest_silver: Some("2024-10-04".into()),
             silver_partitions: ["2024-10-03".to_owned(), "2024-10-04".to_owned()].into(),
             newest_gold: Some("2024-10-04".into()),
+            silver_commits: vec![
+                SilverCommit {
+                    value: "2024-10-03".into(),
+                    files: 1,
+                    due: false,
+                    last_commit_at: T0,
+                },
+                SilverCommit {
+                    value: "2024-10-04".into(),
+                    files: 3,
+                    due: true,
+                    last_commit_at: T0 + 100,
+                },
+            ],
         }
     }
 
@@ -476,6 +587,8 @@ mod tests {
                 "processed_fresh",
                 "ledgers_balance",
                 "quarantine_rate",
+                "files_per_partition",
+                "compaction_lag",
                 "queries_latest_date"
             ]
         );
@@ -516,6 +629,15 @@ mod tests {
         let health = evaluate(&late, T0 + 160, &thresholds);
         assert!(by_id(&health, "processed_fresh").ok);
         assert!(!by_id(&health, "queries_latest_date").ok);
+        // A closed day left with many small files; a partition due for compaction too long.
+        let mut uncompacted = inputs(&good);
+        uncompacted.silver_commits[0].files = 40;
+        let health = evaluate(&uncompacted, T0 + 160, &thresholds);
+        assert!(!by_id(&health, "files_per_partition").ok && !health.ok);
+        assert_eq!(by_id(&health, "files_per_partition").value, "at most 40 files (2024-10-03)");
+        assert!(by_id(&health, "compaction_lag").ok, "due for 60 s only");
+        let health = evaluate(&inputs(&good), T0 + 100 + 7_201, &thresholds);
+        assert!(!by_id(&health, "compaction_lag").ok);
         // An empty lake is red, not green.
         let empty = evaluate(&HealthInputs::default(), T0, &thresholds);
         assert!(empty

@@ -177,6 +177,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
         max_raw_age_s: args.max_raw_age_minutes.saturating_mul(60),
         max_quarantine_rate: args.max_quarantine_rate,
         max_processing_lag_s: args.max_processing_lag_minutes.saturating_mul(60),
+        ..Thresholds::default()
     };
     let state = Arc::new(AppState::load(&args.lake, as_of, thresholds)?);
     let (listener, address) = bind(args.port).await?;
