@@ -103,7 +103,8 @@ async fn s3_conditional_writes_compare_and_swap() {
     );
     let (body, etag) = store.get_tagged(key).await.unwrap().unwrap();
     assert_eq!((body.as_ref(), etag.as_str()), (&b"v1"[..], v1.as_str()));
-    let second = store.put_if(key, Bytes::from_static(b"v2"), &WriteCondition::Matches(v1.clone()));
+    let current = WriteCondition::Matches(v1.clone());
+    let second = store.put_if(key, Bytes::from_static(b"v2"), &current);
     let ConditionalWrite::Written { etag: v2 } = second.await.unwrap() else {
         panic!("If-Match on the current ETag replaces")
     };
