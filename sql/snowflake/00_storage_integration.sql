@@ -29,6 +29,5 @@ CREATE ROLE IF NOT EXISTS streamlake_gold_owner;
 GRANT USAGE ON INTEGRATION streamlake_gold_s3 TO ROLE streamlake_gold_owner;
 GRANT ROLE streamlake_gold_owner TO ROLE SYSADMIN;
 GRANT ROLE streamlake_gold_owner TO USER <your_user>;
--- For the refresh task in 02_external_tables.sql:
+-- For the partition statements of sync_partitions.sh and for queries:
 GRANT USAGE ON WAREHOUSE <warehouse> TO ROLE streamlake_gold_owner;
-GRANT EXECUTE TASK ON ACCOUNT TO ROLE streamlake_gold_owner;

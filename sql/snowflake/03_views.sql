@@ -2,12 +2,16 @@
 -- "Last 7 days" = today and the six days before, in UTC (gold days are UTC dates; today is
 -- partial until the day ends). Ratios and percentiles are recomputed from sums and from the
 -- TTFH histogram: averaging daily ratios or percentiles would be wrong.
+-- The views read what the last partition sync registered (README.md, "Keeping the tables
+-- current"): a day refreshed since shows its previous version, and a query that runs while the
+-- sync moves a day can count that day twice (or miss it, with --drop-first).
 
 USE ROLE streamlake_gold_owner;
 USE SCHEMA streamlake.gold;
 
 -- Each windowed view compares the partition column with the window's first UTC day, as the
--- 'YYYY-MM-DD' string the column holds: a constant comparison keeps partition pruning.
+-- 'YYYY-MM-DD' string the column holds: a constant comparison keeps partition pruning (the
+-- column is the value each partition was added with).
 CREATE OR REPLACE VIEW top_titles_last_7_days AS
 SELECT
   ROW_NUMBER() OVER (ORDER BY SUM(views) DESC, title_id) AS title_rank,

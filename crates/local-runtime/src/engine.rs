@@ -47,15 +47,29 @@ impl std::fmt::Debug for LocalQueryEngine {
 impl LocalQueryEngine {
     /// Opens the lake at `lake_root` and registers every table with its catalogued partitions.
     pub async fn open(lake_root: &Path) -> Result<Self> {
+        Self::open_with_batch_size(lake_root, None).await
+    }
+
+    /// [`Self::open`], with DataFusion's batch size set to `rows` (default 8,192). The gold
+    /// refresh uses large batches: its window functions sort days of silver, and a sort merges
+    /// one sorted run per batch, so fewer, larger batches mean a narrower, faster merge.
+    pub async fn open_with_batch_size(lake_root: &Path, rows: Option<usize>) -> Result<Self> {
         if !lake_root.is_dir() {
             return Err(Error::MissingLake(lake_root.display().to_string()));
         }
         let lake_root = lake_root.canonicalize().map_err(|error| {
             Error::Core(crate::error::io(format!("resolving {}", lake_root.display()), error))
         })?;
-        let config = SessionConfig::new().with_information_schema(true).with_target_partitions(
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
-        );
+        // DataFusion's settings can be tuned from the environment (`DATAFUSION_EXECUTION_BATCH_SIZE`
+        // and the like, as `datafusion-cli` reads them).
+        let config =
+            SessionConfig::from_env()?.with_information_schema(true).with_target_partitions(
+                std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            );
+        let config = match rows {
+            Some(rows) => config.with_batch_size(rows),
+            None => config,
+        };
         let ctx = SessionContext::new_with_config(config);
         let document = LocalCatalog::new(&lake_root).load()?;
         for spec in [&PROCESSED_EVENTS, &QUARANTINED_EVENTS].into_iter().chain(GOLD_TABLES) {
@@ -79,35 +93,6 @@ impl LocalQueryEngine {
             ".json",
         )?;
         Ok(Self { ctx, lake_root })
-    }
-
-    /// Replaces `processed_netflix_events` by the rows of the silver days in
-    /// `[from, to]` (inclusive `YYYY-MM-DD`), held in memory. Queries that scan silver several
-    /// times (the gold refresh's window functions) then read thousands of small Parquet files
-    /// once instead of once per scan.
-    ///
-    /// Only `columns` are kept (the gold queries read a few of silver's sixteen), so the
-    /// pinned days stay small; the batches are spread over the session's partitions so that
-    /// scans of the pinned table run on every core.
-    pub async fn pin_silver_days(&self, from: &str, to: &str, columns: &[&str]) -> Result<usize> {
-        let frame = self
-            .ctx
-            .table(PROCESSED_EVENTS.name)
-            .await?
-            .filter(col("event_date").between(lit(from.to_owned()), lit(to.to_owned())))?
-            .select_columns(columns)?;
-        let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-        let batches = frame.collect().await?;
-        let rows = batches.iter().map(RecordBatch::num_rows).sum();
-        let lanes = self.ctx.state().config().target_partitions().max(1);
-        let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); lanes];
-        for (index, batch) in batches.into_iter().enumerate() {
-            partitions[index % lanes].push(batch);
-        }
-        let table = MemTable::try_new(schema, partitions)?;
-        self.ctx.deregister_table(PROCESSED_EVENTS.name)?;
-        self.ctx.register_table(PROCESSED_EVENTS.name, Arc::new(table))?;
-        Ok(rows)
     }
 
     /// The DataFusion session, for callers that want DataFrames.

@@ -101,6 +101,7 @@ fn named_queries_equal_the_ground_truth_and_reingest_is_a_no_op() {
         assert_eq!(partition["pending_rows"], 0, "{partition}");
         assert_eq!(partition["appended_files"], 0, "compacted: {partition}");
         let date = partition["partition_value"].as_str().unwrap();
+        assert_eq!(partition["event_date"], date, "the value under its column's name");
         assert_eq!(partition["rows"].as_u64(), truth.rows_per_date.get(date).copied());
         cross_object += partition["cross_object_duplicates_dropped"].as_u64().unwrap();
     }

@@ -43,7 +43,27 @@ struct Status {
     raw_objects: RawObjects,
     ledgers: Ledgers,
     quarantine_partitions: usize,
+    #[serde(serialize_with = "partitions_with_named_values")]
     partitions: Vec<PartitionReport>,
+}
+
+/// Each partition as its report plus its value under the partition column's name
+/// (`"event_date": "2026-01-02"` for silver), the form the JSON contract promises.
+fn partitions_with_named_values<S: serde::Serializer>(
+    partitions: &[PartitionReport],
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Named<'a> {
+        #[serde(flatten)]
+        value: std::collections::BTreeMap<&'a str, &'a str>,
+        #[serde(flatten)]
+        report: &'a PartitionReport,
+    }
+    serializer.collect_seq(partitions.iter().map(|report| Named {
+        value: [(report.partition_key.as_str(), report.partition_value.as_str())].into(),
+        report,
+    }))
 }
 
 #[derive(Debug, Serialize)]
