@@ -12,6 +12,8 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, SchemaRef};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use async_trait::async_trait;
+use datafusion::catalog::TableProvider;
+use datafusion::common::DFSchema;
 use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
@@ -30,7 +32,7 @@ use pipeline_core::commit::{committed_table, manifest_files, CommittedTable};
 use crate::catalog::{CatalogDocument, LocalCatalog};
 use crate::error::{Error, Result};
 use crate::fs_store::LocalBlobStore;
-use crate::symlink_table::{SymlinkPartition, SymlinkTable};
+use crate::symlink_table::{SymlinkFile, SymlinkPartition, SymlinkTable};
 
 /// A DataFusion session over one lake.
 pub struct LocalQueryEngine {
@@ -66,10 +68,16 @@ impl LocalQueryEngine {
             SessionConfig::from_env()?.with_information_schema(true).with_target_partitions(
                 std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             );
-        let config = match rows {
+        let mut config = match rows {
             Some(rows) => config.with_batch_size(rows),
             None => config,
         };
+        // Sorted silver files (compacted, in session order) feed the gold windows through an
+        // order-preserving repartition by session instead of a hash repartition and a sort of
+        // days of rows: streaming, with memory bounded by the batches in flight.
+        if std::env::var_os("DATAFUSION_OPTIMIZER_PREFER_EXISTING_SORT").is_none() {
+            config.options_mut().optimizer.prefer_existing_sort = true;
+        }
         let ctx = SessionContext::new_with_config(config);
         let document = LocalCatalog::new(&lake_root).load()?;
         for spec in [&PROCESSED_EVENTS, &QUARANTINED_EVENTS].into_iter().chain(GOLD_TABLES) {
@@ -172,22 +180,62 @@ async fn register_committed(
         let mut files = Vec::new();
         for key in manifest_files(&store, table, value).await? {
             let path = store.path_of(&key)?;
-            let size = std::fs::metadata(&path)
-                .map_err(|error| {
-                    Error::Query(format!(
-                        "{} {}: the manifest lists {key}, which cannot be read: {error}",
-                        table.name(),
-                        table.partition_name(value)
-                    ))
-                })?
-                .len();
-            files.push((path, size));
+            let unreadable = |error: &dyn std::fmt::Display| {
+                Error::Query(format!(
+                    "{} {}: the manifest lists {key}, which cannot be read: {error}",
+                    table.name(),
+                    table.partition_name(value)
+                ))
+            };
+            let size = std::fs::metadata(&path).map_err(|error| unreadable(&error))?.len();
+            // Only the compactor writes sorted files, into the compacted prefix.
+            let sorted = match table.compacted_prefix {
+                Some(prefix) if key.starts_with(prefix) => {
+                    in_session_order(&path).map_err(|error| unreadable(&error))?
+                }
+                _ => false,
+            };
+            files.push(SymlinkFile { path, size, sorted });
         }
         partitions.push(SymlinkPartition { value: value.clone(), files });
     }
-    let provider = SymlinkTable::new(table.spec.file_schema(), table.partition_key(), partitions);
+    let mut provider =
+        SymlinkTable::new(table.spec.file_schema(), table.partition_key(), partitions);
+    if table.compacted_prefix.is_some() {
+        let schema = DFSchema::try_from(provider.schema().as_ref().clone())?;
+        let order = SESSION_ORDER_SQL
+            .iter()
+            .map(|sql| Ok(ctx.parse_sql_expr(sql, &schema)?.sort(true, false)))
+            .collect::<Result<Vec<_>>>()?;
+        provider = provider.with_sort_order(order);
+    }
     ctx.register_table(table.name(), Arc::new(provider))?;
     Ok(())
+}
+
+/// The compactor's row order ([`pipeline_core::compact::SESSION_ORDER`]) as SQL, ascending:
+/// the order of the gold queries' windows over a session (`sql/gold/`), character for
+/// character, so that DataFusion recognises that sorted files already satisfy it.
+pub const SESSION_ORDER_SQL: [&str; 4] = [
+    "session_id",
+    "event_ts",
+    "CASE event_type WHEN 'PLAY_START' THEN 0 WHEN 'PAUSE' THEN 2 WHEN 'REBUFFER_START' THEN 2 \
+     WHEN 'PLAY_STOP' THEN 3 WHEN 'PLAYBACK_ERROR' THEN 3 ELSE 1 END",
+    "event_id",
+];
+
+/// Whether the Parquet file at `path` says in its footer that its rows are in session order.
+fn in_session_order(path: &Path) -> std::result::Result<bool, String> {
+    let file = std::fs::File::open(path).map_err(|error| error.to_string())?;
+    let metadata = parquet::file::metadata::ParquetMetaDataReader::new()
+        .parse_and_finish(&file)
+        .map_err(|error| error.to_string())?;
+    Ok(metadata.file_metadata().key_value_metadata().is_some_and(|pairs| {
+        pairs.iter().any(|pair| {
+            pair.key == pipeline_core::compact::SORT_ORDER_KEY
+                && pair.value.as_deref() == Some(pipeline_core::compact::SESSION_ORDER)
+        })
+    }))
 }
 
 /// Registers the files ending in `extension` under `spec.location` as `spec.name`, with the
@@ -316,5 +364,77 @@ impl QueryEngine for LocalQueryEngine {
 impl From<arrow::error::ArrowError> for Error {
     fn from(error: arrow::error::ArrowError) -> Self {
         Error::Query(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn normalised(sql: &str) -> String {
+        sql.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// The declared order of sorted silver files is the gold windows' order, text for text:
+    /// otherwise DataFusion would not see that the files already satisfy it, and sort.
+    #[test]
+    fn the_session_order_is_the_gold_windows_order() {
+        let order = format!(
+            "PARTITION BY {} ORDER BY {}",
+            SESSION_ORDER_SQL[0],
+            SESSION_ORDER_SQL[1..].join(", ")
+        );
+        let order = normalised(&order);
+        let windows: Vec<_> = pipeline_core::gold::GOLD_QUERIES
+            .iter()
+            .filter(|query| query.sql.contains("PARTITION BY session_id"))
+            .collect();
+        assert_eq!(windows.len(), 4);
+        for query in windows {
+            let sql = normalised(query.sql);
+            assert_eq!(
+                sql.matches("PARTITION BY session_id").count(),
+                sql.matches(order.as_str()).count(),
+                "{}: every window over a session uses {order}",
+                query.table.name
+            );
+        }
+    }
+
+    /// The compactor ranks event types as the SQL `CASE` of the order does.
+    #[tokio::test]
+    async fn the_compactor_ranks_event_types_as_the_sql_does() {
+        let ctx = SessionContext::new();
+        for event_type in [
+            "PLAY_START",
+            "HEARTBEAT",
+            "RESUME",
+            "SEEK",
+            "REBUFFER_START",
+            "REBUFFER_END",
+            "PAUSE",
+            "PLAY_STOP",
+            "PLAYBACK_ERROR",
+            "UNKNOWN",
+        ] {
+            let sql = format!(
+                "SELECT {} AS rank FROM (SELECT '{event_type}' AS event_type)",
+                SESSION_ORDER_SQL[2]
+            );
+            let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+            let rank = batches[0]
+                .column(0)
+                .as_any()
+                .downcast_ref::<arrow::array::Int64Array>()
+                .unwrap()
+                .value(0);
+            assert_eq!(
+                rank,
+                i64::from(pipeline_core::compact::event_type_rank(event_type)),
+                "{event_type}"
+            );
+        }
     }
 }

@@ -9,6 +9,13 @@
 //! filters go to the Parquet scan (row-group statistics, page index).
 //!
 //! Like Trino, a listed file that does not exist fails the query: the manifest is the table.
+//!
+//! **Row order.** A table may know an order its files can be sorted in (silver: the session
+//! order of the compactor, `pipeline_core::compact::SESSION_ORDER`). When every file a scan
+//! reads says in its footer that it is sorted so, each file is its own scan partition with
+//! that output ordering: DataFusion then merges the files where a query needs the order (the
+//! gold queries' windows over sessions) instead of sorting days of rows. Otherwise the scan
+//! declares no order and the files are spread over the cores by size.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,17 +32,29 @@ use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
 use datafusion::datasource::table_schema::TableSchemaBuilder;
 use datafusion::datasource::TableType;
 use datafusion::execution::object_store::ObjectStoreUrl;
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::logical_expr::{Expr, SortExpr, TableProviderFilterPushDown};
+use datafusion::physical_expr::create_lex_ordering;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::ExecutionPlan;
 
-/// One partition: its value and the files its manifest lists (absolute paths and sizes).
+/// One listed file.
+#[derive(Debug, Clone)]
+pub struct SymlinkFile {
+    /// Absolute path.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+    /// Whether the file's rows are in the table's [`SymlinkTable::with_sort_order`] order.
+    pub sorted: bool,
+}
+
+/// One partition: its value and the files its manifest lists.
 #[derive(Debug, Clone)]
 pub struct SymlinkPartition {
     /// The partition value (`2026-01-02`).
     pub value: String,
     /// The listed files, in manifest order.
-    pub files: Vec<(PathBuf, u64)>,
+    pub files: Vec<SymlinkFile>,
 }
 
 /// A table whose partitions are symlink manifests.
@@ -45,6 +64,7 @@ pub struct SymlinkTable {
     table_schema: SchemaRef,
     partition_key: String,
     partitions: Vec<SymlinkPartition>,
+    sort_order: Option<Vec<SortExpr>>,
 }
 
 impl SymlinkTable {
@@ -63,7 +83,15 @@ impl SymlinkTable {
             file_schema,
             partition_key: partition_key.to_owned(),
             partitions,
+            sort_order: None,
         }
+    }
+
+    /// Declares the order that files marked [`SymlinkFile::sorted`] are in (expressions over
+    /// the table's columns).
+    pub fn with_sort_order(mut self, order: Vec<SortExpr>) -> Self {
+        self.sort_order = Some(order);
+        self
     }
 
     /// Files over every partition.
@@ -121,14 +149,16 @@ impl TableProvider for SymlinkTable {
             .as_ref()
             .clone()]))?;
         let mut files = Vec::new();
+        let mut all_sorted = true;
         for partition in &self.partitions {
-            for (path, size) in &partition.files {
-                let location = path.to_string_lossy();
-                let file = PartitionedFile::new(location.trim_start_matches('/'), *size)
+            for listed in &partition.files {
+                let location = listed.path.to_string_lossy();
+                let file = PartitionedFile::new(location.trim_start_matches('/'), listed.size)
                     .with_partition_values(vec![ScalarValue::Utf8(Some(partition.value.clone()))]);
                 if let Some(file) =
                     filter_partitioned_file(file, &partition_filters, &partition_schema)?
                 {
+                    all_sorted &= listed.sorted;
                     files.push(file);
                 }
             }
@@ -140,25 +170,40 @@ impl TableProvider for SymlinkTable {
             };
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
-        // Spread the files over the session's partitions, largest first, so that every core
-        // gets a similar share of bytes.
-        let lanes = state.config().target_partitions().max(1).min(files.len());
-        files.sort_by_key(|file| std::cmp::Reverse(file.object_meta.size));
-        let mut groups: Vec<(u64, Vec<PartitionedFile>)> = vec![(0, Vec::new()); lanes];
-        for file in files {
-            let size = file.object_meta.size;
-            if let Some(lightest) = groups.iter_mut().min_by_key(|(bytes, _)| *bytes) {
-                lightest.0 += size;
-                lightest.1.push(file);
+        let (groups, ordering) = match &self.sort_order {
+            // Every file sorted: one scan partition per file, each in the declared order.
+            Some(order) if all_sorted => {
+                let ordering = create_lex_ordering(
+                    &self.table_schema,
+                    &[order.clone()],
+                    state.execution_props(),
+                )?;
+                (files.into_iter().map(|file| FileGroup::new(vec![file])).collect(), ordering)
             }
-        }
+            // Spread the files over the session's partitions, largest first, so that every
+            // core gets a similar share of bytes.
+            _ => {
+                let lanes = state.config().target_partitions().max(1).min(files.len());
+                files.sort_by_key(|file| std::cmp::Reverse(file.object_meta.size));
+                let mut groups: Vec<(u64, Vec<PartitionedFile>)> = vec![(0, Vec::new()); lanes];
+                for file in files {
+                    let size = file.object_meta.size;
+                    if let Some(lightest) = groups.iter_mut().min_by_key(|(bytes, _)| *bytes) {
+                        lightest.0 += size;
+                        lightest.1.push(file);
+                    }
+                }
+                (groups.into_iter().map(|(_, files)| FileGroup::new(files)).collect(), vec![])
+            }
+        };
         let format = ParquetFormat::default();
         let table_schema = TableSchemaBuilder::new(self.file_schema.clone())
             .with_table_partition_cols(vec![self.partition_field()])
             .build();
         let source = format.file_source(table_schema);
         let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), source)
-            .with_file_groups(groups.into_iter().map(|(_, files)| FileGroup::new(files)).collect())
+            .with_file_groups(groups)
+            .with_output_ordering(ordering)
             .with_projection_indices(projection.cloned())?
             .with_limit(limit)
             .build();

@@ -10,9 +10,16 @@
 //!
 //! **Streaming, in two passes.** Pass 1 reads only `event_id`, `ingest_timestamp` and
 //! `source_object` of every input and keeps, per event id, the best (arrival, source). Pass 2
-//! reads the inputs again batch by batch and writes the winning rows, in input order (inputs
-//! sorted by key), to staging files that roll over at the target size. Memory is the winner
-//! map (about 40 bytes per distinct event id) plus one input object and one row group.
+//! reads the inputs again batch by batch and collects the winning rows into a sort buffer of
+//! bounded size; each full buffer is sorted in [session order](SESSION_ORDER) and written to
+//! staging files that roll over at the target size. Memory is the winner map (about 40 bytes
+//! per distinct event id), one input object and the sort buffer.
+//!
+//! **Session order.** Every output file is sorted by `session_id`, `event_ts`, the event
+//! type's rank within a second and `event_id`: the order of the gold queries' window
+//! functions (`sql/gold/`), so that a reader which knows it (the local engine; see
+//! [`SESSION_ORDER`]) merges the files instead of sorting days of rows. The files say so in
+//! their Parquet footer (key [`SORT_ORDER_KEY`]).
 //!
 //! **Determinism.** The output keys embed a digest of the sorted input keys, and the bytes
 //! depend only on the inputs: compacting the same inputs twice writes the same files.
@@ -40,9 +47,28 @@ use crate::commit::{
     CommitOutcome, CommittedFile, CommittedTable, FileOrigin, Operation, PartitionState, GOLD,
     SILVER,
 };
-use crate::encode::writer_properties;
+use crate::encode::writer_properties_builder;
 use crate::error::{Error, Result};
 use crate::ports::BlobStore;
+
+/// The order of the rows in every compacted file, as the gold queries' windows order a
+/// session's events (`PARTITION BY session_id ORDER BY event_ts, <rank>, event_id` in
+/// `sql/gold/`): the value stored under [`SORT_ORDER_KEY`] in each file's footer.
+pub const SESSION_ORDER: &str = "session_id,event_ts,event_type_rank,event_id";
+
+/// The Parquet footer key (key-value metadata) that names a file's row order.
+pub const SORT_ORDER_KEY: &str = "streamlake.sort_order";
+
+/// An event type's rank among events of the same session and second, as the gold queries'
+/// `CASE event_type WHEN 'PLAY_START' THEN 0 … ELSE 1 END` ranks it.
+pub fn event_type_rank(event_type: &str) -> u8 {
+    match event_type {
+        "PLAY_START" => 0,
+        "PAUSE" | "REBUFFER_START" => 2,
+        "PLAY_STOP" | "PLAYBACK_ERROR" => 3,
+        _ => 1,
+    }
+}
 
 /// When and how partitions are compacted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,11 +80,19 @@ pub struct CompactionPolicy {
     pub target_file_bytes: u64,
     /// Rows per row group of the outputs.
     pub row_group_rows: usize,
+    /// Sort the winning rows in runs of at most about this many bytes of Arrow memory; each
+    /// run is written as one or more files. A partition that fits is one sorted run.
+    pub sort_buffer_bytes: usize,
 }
 
 impl Default for CompactionPolicy {
     fn default() -> Self {
-        Self { min_files: 2, target_file_bytes: 128 * 1024 * 1024, row_group_rows: 128 * 1024 }
+        Self {
+            min_files: 2,
+            target_file_bytes: 128 * 1024 * 1024,
+            row_group_rows: 128 * 1024,
+            sort_buffer_bytes: 256 * 1024 * 1024,
+        }
     }
 }
 
@@ -174,11 +208,9 @@ pub async fn compact_partition(
         }
     }
 
-    // Pass 2: the winning rows, in input order, into files of about the target size. Each
-    // file is published as soon as it is full, so staging holds at most one at a time.
-    let directory = table.rewrite_directory(value, "");
-    let mut added: Vec<CommittedFile> = Vec::new();
-    let mut writer: Option<(ArrowWriter<NamedTempFile>, u64)> = None;
+    // Pass 2: the winning rows, collected into a bounded sort buffer; each full buffer is
+    // sorted in session order and written to files of about the target size. Each file is
+    // published as soon as it is full, so staging holds at most one at a time.
     let schema = table.spec.file_schema();
     let columns: Vec<&str> = table.spec.columns.iter().map(|column| column.name).collect();
     let (id_col, arrival_col, source_col) = (
@@ -186,6 +218,23 @@ pub async fn compact_partition(
         column_index(&columns, "ingest_timestamp")?,
         column_index(&columns, "source_object")?,
     );
+    let mut output = SortedOutput {
+        store,
+        directory: table.rewrite_directory(value, ""),
+        digest: digest.clone(),
+        schema: schema.clone(),
+        order: SessionOrderColumns {
+            session: column_index(&columns, "session_id")?,
+            ts: column_index(&columns, "event_ts")?,
+            event_type: column_index(&columns, "event_type")?,
+            id: id_col,
+        },
+        policy,
+        staging_dir,
+        buffer: Vec::new(),
+        buffered_bytes: 0,
+        added: Vec::new(),
+    };
     let mut rows_out = 0u64;
     for file in &inputs {
         let body = read_object(store, &file.key).await?;
@@ -215,33 +264,11 @@ pub async fn compact_partition(
             }
             let kept = RecordBatch::try_new(schema.clone(), kept.columns().to_vec())?;
             rows_out += kept.num_rows() as u64;
-            if writer.is_none() {
-                let temp = tempfile::Builder::new()
-                    .prefix(".compact-")
-                    .tempfile_in(staging_dir)
-                    .map_err(|error| Error::io("creating a compaction staging file", error))?;
-                let properties = writer_properties(policy.row_group_rows);
-                writer = Some((ArrowWriter::try_new(temp, schema.clone(), Some(properties))?, 0));
-            }
-            if let Some((active, rows)) = writer.as_mut() {
-                active.write(&kept)?;
-                *rows += kept.num_rows() as u64;
-                if active.bytes_written() as u64 + active.in_progress_size() as u64
-                    >= policy.target_file_bytes
-                {
-                    if let Some((full, rows)) = writer.take() {
-                        let key =
-                            format!("{directory}part-{digest}-{:04}.snappy.parquet", added.len());
-                        added.push(publish_output(store, key, full.into_inner()?, rows).await?);
-                    }
-                }
-            }
+            output.push(kept).await?;
         }
     }
-    if let Some((last, rows)) = writer.take() {
-        let key = format!("{directory}part-{digest}-{:04}.snappy.parquet", added.len());
-        added.push(publish_output(store, key, last.into_inner()?, rows).await?);
-    }
+    output.flush().await?;
+    let added = output.added;
 
     // Commit the outputs in place of the inputs.
     let outcome = commit(store, table, value, now, |current| {
@@ -370,6 +397,148 @@ pub async fn vacuum(store: &dyn BlobStore, now: i64, grace_seconds: i64) -> Resu
         }
     }
     Ok(deleted)
+}
+
+/// Where the session-order key columns are in the table's schema.
+struct SessionOrderColumns {
+    session: usize,
+    ts: usize,
+    event_type: usize,
+    id: usize,
+}
+
+/// Pass 2's output: a sort buffer of winning rows, and the files written from it.
+struct SortedOutput<'a> {
+    store: &'a dyn BlobStore,
+    directory: String,
+    digest: String,
+    schema: arrow_schema::SchemaRef,
+    order: SessionOrderColumns,
+    policy: &'a CompactionPolicy,
+    staging_dir: &'a Path,
+    buffer: Vec<RecordBatch>,
+    buffered_bytes: usize,
+    added: Vec<CommittedFile>,
+}
+
+impl SortedOutput<'_> {
+    /// Adds winning rows; sorts and writes the buffer once it is full.
+    async fn push(&mut self, batch: RecordBatch) -> Result<()> {
+        self.buffered_bytes += batch.get_array_memory_size();
+        self.buffer.push(batch);
+        if self.buffered_bytes >= self.policy.sort_buffer_bytes {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Sorts the buffered rows in session order and writes them, rolling to a new file at
+    /// the target size (every file is a contiguous slice of one sorted run, so each is sorted).
+    async fn flush(&mut self) -> Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let run = arrow_select::concat::concat_batches(&self.schema, &self.buffer)?;
+        self.buffer.clear();
+        self.buffered_bytes = 0;
+        let indices = session_order_indices(&run, &self.order)?;
+        let sorted = arrow_select::take::take_record_batch(&run, &indices)?;
+        drop(run);
+        let slice_rows = self.policy.row_group_rows.max(1);
+        let mut writer: Option<(ArrowWriter<NamedTempFile>, u64)> = None;
+        let mut offset = 0;
+        while offset < sorted.num_rows() {
+            let length = slice_rows.min(sorted.num_rows() - offset);
+            let slice = sorted.slice(offset, length);
+            offset += length;
+            if writer.is_none() {
+                let temp = tempfile::Builder::new()
+                    .prefix(".compact-")
+                    .tempfile_in(self.staging_dir)
+                    .map_err(|error| Error::io("creating a compaction staging file", error))?;
+                let properties = sorted_writer_properties(self.policy.row_group_rows);
+                writer =
+                    Some((ArrowWriter::try_new(temp, self.schema.clone(), Some(properties))?, 0));
+            }
+            if let Some((active, rows)) = writer.as_mut() {
+                active.write(&slice)?;
+                *rows += length as u64;
+                if active.bytes_written() as u64 + active.in_progress_size() as u64
+                    >= self.policy.target_file_bytes
+                {
+                    if let Some((full, rows)) = writer.take() {
+                        self.publish(full, rows).await?;
+                    }
+                }
+            }
+        }
+        if let Some((last, rows)) = writer.take() {
+            self.publish(last, rows).await?;
+        }
+        Ok(())
+    }
+
+    async fn publish(&mut self, writer: ArrowWriter<NamedTempFile>, rows: u64) -> Result<()> {
+        let key = format!(
+            "{}part-{}-{:04}.snappy.parquet",
+            self.directory,
+            self.digest,
+            self.added.len()
+        );
+        let file = publish_output(self.store, key, writer.into_inner()?, rows).await?;
+        self.added.push(file);
+        Ok(())
+    }
+}
+
+/// The writer settings of the compacted files: silver's, plus the row order in the footer.
+fn sorted_writer_properties(row_group_rows: usize) -> parquet::file::properties::WriterProperties {
+    writer_properties_builder(row_group_rows)
+        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
+            SORT_ORDER_KEY.to_owned(),
+            SESSION_ORDER.to_owned(),
+        )]))
+        .build()
+}
+
+/// The permutation that puts `batch` in session order.
+fn session_order_indices(
+    batch: &RecordBatch,
+    order: &SessionOrderColumns,
+) -> Result<arrow_array::UInt32Array> {
+    let text = |index: usize, name: &str| {
+        batch
+            .column(index)
+            .as_string_opt::<i32>()
+            .ok_or_else(|| Error::Invalid(format!("{name} is not a string column")))
+    };
+    let sessions = text(order.session, "session_id")?;
+    let types = text(order.event_type, "event_type")?;
+    let ids = text(order.id, "event_id")?;
+    let ts = batch
+        .column(order.ts)
+        .as_primitive_opt::<arrow_array::types::Int64Type>()
+        .ok_or_else(|| Error::Invalid("event_ts is not a bigint column".into()))?;
+    if sessions.null_count() + types.null_count() + ids.null_count() + ts.null_count() > 0 {
+        return Err(Error::Invalid(
+            "a silver file has nulls in session_id, event_ts, event_type or event_id".into(),
+        ));
+    }
+    let rows = u32::try_from(batch.num_rows())
+        .map_err(|_| Error::Invalid("more than 2^32 rows in one sort run".into()))?;
+    let ranks: Vec<u8> =
+        (0..batch.num_rows()).map(|row| event_type_rank(types.value(row))).collect();
+    let mut indices: Vec<u32> = (0..rows).collect();
+    indices.sort_unstable_by(|&a, &b| {
+        let (a, b) = (a as usize, b as usize);
+        sessions
+            .value(a)
+            .cmp(sessions.value(b))
+            .then_with(|| ts.value(a).cmp(&ts.value(b)))
+            .then_with(|| ranks[a].cmp(&ranks[b]))
+            .then_with(|| ids.value(a).cmp(ids.value(b)))
+    });
+    Ok(arrow_array::UInt32Array::from(indices))
 }
 
 /// Publishes one finished compaction output (the staging file is removed when dropped).
@@ -528,6 +697,157 @@ mod tests {
         writer.write(&batch).unwrap();
         writer.close().unwrap();
         Bytes::from(bytes)
+    }
+
+    /// A silver file from `source` whose rows are `(event_id, session_id, event_ts, event_type)`.
+    fn session_file(source: &str, rows: &[(String, String, i64, &str)]) -> Bytes {
+        let ids: Vec<&str> = rows.iter().map(|row| row.0.as_str()).collect();
+        let body = silver_file(source, 100, &ids);
+        let batch = read_batches(
+            &body,
+            &PROCESSED_EVENTS.columns.iter().map(|c| c.name).collect::<Vec<_>>(),
+        )
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+        let schema = PROCESSED_EVENTS.file_schema();
+        let columns: Vec<ArrayRef> = schema
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .map(|(field, column)| match field.name().as_str() {
+                "session_id" => Arc::new(StringArray::from(
+                    rows.iter().map(|row| row.1.as_str()).collect::<Vec<_>>(),
+                )) as ArrayRef,
+                "event_ts" => {
+                    Arc::new(Int64Array::from(rows.iter().map(|row| row.2).collect::<Vec<_>>()))
+                        as ArrayRef
+                }
+                "event_type" => {
+                    Arc::new(StringArray::from(rows.iter().map(|row| row.3).collect::<Vec<_>>()))
+                        as ArrayRef
+                }
+                _ => column.clone(),
+            })
+            .collect();
+        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        let mut bytes = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut bytes, schema, None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        Bytes::from(bytes)
+    }
+
+    #[tokio::test]
+    async fn every_compacted_file_is_in_session_order_and_says_so() {
+        // Three appended files of interleaved sessions; a sort buffer of a few hundred bytes
+        // and files of one row group force several sorted runs and several files per run.
+        const TYPES: [&str; 6] =
+            ["HEARTBEAT", "PLAY_STOP", "PAUSE", "PLAY_START", "PLAYBACK_ERROR", "SEEK"];
+        let store = MemoryBlobStore::new(0);
+        let mut appended = Vec::new();
+        let mut all = Vec::new();
+        for file in 0..3 {
+            let rows: Vec<(String, String, i64, &str)> = (0..40)
+                .map(|i: i64| {
+                    let n = file * 40 + i;
+                    (
+                        format!("e{n:03}"),
+                        format!("s{}", (n * 7) % 5),
+                        1_767_312_000 + (n * 13) % 4,
+                        TYPES[(n % 6) as usize],
+                    )
+                })
+                .collect();
+            all.extend(rows.iter().map(|row| row.0.clone()));
+            let key =
+                format!("{}event_date={DAY}/part-{file}.snappy.parquet", PROCESSED_EVENTS.location);
+            let body = session_file(&format!("raw/{file}.gz"), &rows);
+            appended.push(CommittedFile {
+                key: key.clone(),
+                rows: 40,
+                bytes: body.len() as u64,
+                origin: FileOrigin::Append,
+            });
+            store.put(&key, body).await.unwrap();
+        }
+        commit(&store, &SILVER, DAY, 300, |_| Ok(Some(Change::Append(appended.clone()))))
+            .await
+            .unwrap();
+        let policy = CompactionPolicy {
+            sort_buffer_bytes: 1,
+            row_group_rows: 16,
+            target_file_bytes: 1,
+            ..CompactionPolicy::default()
+        };
+        let staging = tempfile::tempdir().unwrap();
+        let ledger = compact_partition(&store, &SILVER, DAY, &policy, staging.path(), 400)
+            .await
+            .unwrap()
+            .expect("due");
+        assert!(ledger.outputs.len() > 3, "several runs and files: {}", ledger.outputs.len());
+        let mut seen = Vec::new();
+        for key in manifest_files(&store, &SILVER, DAY).await.unwrap() {
+            let body = store.get(&key).await.unwrap().unwrap();
+            let reader = ParquetRecordBatchReaderBuilder::try_new(body.clone()).unwrap();
+            let pairs = reader.metadata().file_metadata().key_value_metadata().cloned();
+            assert!(
+                pairs.unwrap_or_default().iter().any(|pair| pair.key == SORT_ORDER_KEY
+                    && pair.value.as_deref() == Some(SESSION_ORDER)),
+                "{key} names its order in the footer"
+            );
+            let mut keys = Vec::new();
+            for batch in
+                read_batches(&body, &["session_id", "event_ts", "event_type", "event_id"]).unwrap()
+            {
+                let batch = batch.unwrap();
+                let column =
+                    |name: &str| batch.column(batch.schema().index_of(name).unwrap()).clone();
+                let (sessions, ts, types, ids) = (
+                    column("session_id"),
+                    column("event_ts"),
+                    column("event_type"),
+                    column("event_id"),
+                );
+                let (sessions, ts, types, ids) = (
+                    sessions.as_string::<i32>(),
+                    ts.as_primitive::<arrow_array::types::Int64Type>(),
+                    types.as_string::<i32>(),
+                    ids.as_string::<i32>(),
+                );
+                for row in 0..batch.num_rows() {
+                    keys.push((
+                        sessions.value(row).to_owned(),
+                        ts.value(row),
+                        event_type_rank(types.value(row)),
+                        ids.value(row).to_owned(),
+                    ));
+                }
+            }
+            assert!(keys.windows(2).all(|pair| pair[0] <= pair[1]), "{key} is sorted: {keys:?}");
+            seen.extend(keys.into_iter().map(|key| key.3));
+        }
+        seen.sort();
+        all.sort();
+        assert_eq!(seen, all, "every row once");
+    }
+
+    #[test]
+    fn event_type_ranks_follow_the_gold_queries() {
+        for (event_type, rank) in [
+            ("PLAY_START", 0),
+            ("HEARTBEAT", 1),
+            ("RESUME", 1),
+            ("SEEK", 1),
+            ("REBUFFER_END", 1),
+            ("PAUSE", 2),
+            ("REBUFFER_START", 2),
+            ("PLAY_STOP", 3),
+            ("PLAYBACK_ERROR", 3),
+        ] {
+            assert_eq!(event_type_rank(event_type), rank, "{event_type}");
+        }
     }
 
     async fn lake_with_appends() -> MemoryBlobStore {

@@ -15,7 +15,7 @@ use event_model::schema::MAX_RAW_RECORD_BYTES;
 use event_model::{ReasonCode, ValidEvent, PROCESSED_EVENTS, QUARANTINED_EVENTS};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesBuilder};
 use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
@@ -26,12 +26,16 @@ pub const CREATED_BY: &str = concat!("streamlake version ", env!("CARGO_PKG_VERS
 
 /// Writer properties shared by every Parquet file StreamLake writes.
 pub fn writer_properties(row_group_rows: usize) -> WriterProperties {
+    writer_properties_builder(row_group_rows).build()
+}
+
+/// [`writer_properties`], still open to additions (the compactor adds its row order).
+pub fn writer_properties_builder(row_group_rows: usize) -> WriterPropertiesBuilder {
     WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(row_group_rows.max(1)))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_created_by(CREATED_BY.to_owned())
-        .build()
 }
 
 /// Columnar builders for silver rows.

@@ -222,6 +222,34 @@ fn gold_tables_equal_the_ground_truth_and_rebuild_byte_identically() {
     let day = gold.daily_event_types[gold.daily_event_types.len() / 2].event_date.clone();
     streamlake_ok(&["gold", "--lake", lake_arg, "--from", &day, "--to", &day]);
     assert_eq!(snapshot(&lake.join("gold")), before);
+
+    // Over compacted silver (every file in session order, which its footer states), the gold
+    // queries' windows merge the files in that order instead of sorting the days again.
+    let middle = pipeline_core::gold::DateRange::parse("2026-03-11", "2026-03-11").unwrap();
+    for query in pipeline_core::gold::GOLD_QUERIES
+        .iter()
+        .filter(|q| q.sql.contains("PARTITION BY session_id"))
+    {
+        let sql = format!("EXPLAIN {}", query.bound_sql(&middle).unwrap());
+        let plan: String = query_rows(&lake, &sql)
+            .iter()
+            .filter(|row| row["plan_type"] == "physical_plan")
+            .map(|row| row["plan"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(plan.contains("WindowAggExec"), "{}: {plan}", query.table.name);
+        assert!(
+            plan.contains("output_ordering=[session_id@"),
+            "{}: the scan is ordered: {plan}",
+            query.table.name
+        );
+        assert!(
+            !plan
+                .lines()
+                .any(|line| line.contains("SortExec") && line.contains("expr=[session_id@")),
+            "{}: no sort by session: {plan}",
+            query.table.name
+        );
+    }
 }
 
 #[test]
