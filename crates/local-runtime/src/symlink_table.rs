@@ -175,7 +175,7 @@ impl TableProvider for SymlinkTable {
             Some(order) if all_sorted => {
                 let ordering = create_lex_ordering(
                     &self.table_schema,
-                    &[order.clone()],
+                    std::slice::from_ref(order),
                     state.execution_props(),
                 )?;
                 (files.into_iter().map(|file| FileGroup::new(vec![file])).collect(), ordering)
