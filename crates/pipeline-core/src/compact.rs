@@ -746,7 +746,7 @@ mod tests {
         const TYPES: [&str; 6] =
             ["HEARTBEAT", "PLAY_STOP", "PAUSE", "PLAY_START", "PLAYBACK_ERROR", "SEEK"];
         let store = MemoryBlobStore::new(0);
-        let mut appended = Vec::new();
+        let mut files = Vec::new();
         let mut all = Vec::new();
         for file in 0..3 {
             let rows: Vec<(String, String, i64, &str)> = (0..40)
@@ -761,20 +761,9 @@ mod tests {
                 })
                 .collect();
             all.extend(rows.iter().map(|row| row.0.clone()));
-            let key =
-                format!("{}event_date={DAY}/part-{file}.snappy.parquet", PROCESSED_EVENTS.location);
-            let body = session_file(&format!("raw/{file}.gz"), &rows);
-            appended.push(CommittedFile {
-                key: key.clone(),
-                rows: 40,
-                bytes: body.len() as u64,
-                origin: FileOrigin::Append,
-            });
-            store.put(&key, body).await.unwrap();
+            files.push((file.to_string(), session_file(&format!("raw/{file}.gz"), &rows), 40));
         }
-        commit(&store, &SILVER, DAY, 300, |_| Ok(Some(Change::Append(appended.clone()))))
-            .await
-            .unwrap();
+        append_silver_files(&store, files).await;
         let policy = CompactionPolicy {
             sort_buffer_bytes: 1,
             row_group_rows: 16,
@@ -850,6 +839,26 @@ mod tests {
         }
     }
 
+    /// Puts `files` (name, body, rows) into partition `DAY` of silver and appends them in one
+    /// commit, as the registrar would.
+    async fn append_silver_files(store: &MemoryBlobStore, files: Vec<(String, Bytes, u64)>) {
+        let mut appended = Vec::new();
+        for (name, body, rows) in files {
+            let key =
+                format!("{}event_date={DAY}/part-{name}.snappy.parquet", PROCESSED_EVENTS.location);
+            appended.push(CommittedFile {
+                key: key.clone(),
+                rows,
+                bytes: body.len() as u64,
+                origin: FileOrigin::Append,
+            });
+            store.put(&key, body).await.unwrap();
+        }
+        commit(store, &SILVER, DAY, 300, |_| Ok(Some(Change::Append(appended.clone()))))
+            .await
+            .unwrap();
+    }
+
     async fn lake_with_appends() -> MemoryBlobStore {
         let store = MemoryBlobStore::new(0);
         let files = [
@@ -857,22 +866,13 @@ mod tests {
             ("b", "raw/b.gz", 200, vec!["e2", "e4"]),
             ("c", "raw/c.gz", 50, vec!["e3", "e5"]),
         ];
-        let mut appended = Vec::new();
-        for (name, source, arrival, ids) in files {
-            let key =
-                format!("{}event_date={DAY}/part-{name}.snappy.parquet", PROCESSED_EVENTS.location);
-            let body = silver_file(source, arrival, &ids);
-            appended.push(CommittedFile {
-                key: key.clone(),
-                rows: ids.len() as u64,
-                bytes: body.len() as u64,
-                origin: FileOrigin::Append,
-            });
-            store.put(&key, body).await.unwrap();
-        }
-        commit(&store, &SILVER, DAY, 300, |_| Ok(Some(Change::Append(appended.clone()))))
-            .await
-            .unwrap();
+        let files = files
+            .into_iter()
+            .map(|(name, source, arrival, ids)| {
+                (name.to_owned(), silver_file(source, arrival, &ids), ids.len() as u64)
+            })
+            .collect();
+        append_silver_files(&store, files).await;
         store
     }
 
