@@ -281,8 +281,8 @@ resource "aws_glue_catalog_table" "ledgers" {
 # Data quality: no Glue Data Quality ruleset. Glue Data Quality evaluates a table with Spark,
 # which cannot read symlink tables (it would read the manifest text as data), so it would no
 # longer see silver. The checks run as Athena SQL instead, in
-# sql/gold/daily_data_quality.sql, refreshed by the query-runner (the hourly gold refresh,
-# gold_refresh_schedule_enabled) into the daily_data_quality gold table, next to
+# sql/gold/daily_data_quality.sql, refreshed by the query-runner (the scheduled gold refresh,
+# gold_refresh_schedule_enabled, daily by default) into the daily_data_quality gold table, next to
 # daily_quarantine_reasons. The per-record rules (required columns, allowed values, formats)
 # are enforced by the transformer before a row reaches silver, and cross-object duplicates of
 # event_id are dropped by the scheduled compaction (metric CrossObjectDuplicatesDropped).

@@ -48,7 +48,7 @@ locals {
     athena               = "results/"
     access_logs          = "s3-access-logs/"
   }
-  # Every gold table's UNLOAD output, gold/netflix/<table>/unload/<run>/<key>=<day>/<file>: an
+  # Every gold table's UNLOAD output, gold/netflix/<table>/unload/<run>/<first day>/<key>=<day>/<file>: an
   # IAM key pattern (not a prefix), the data files the gold manifests list.
   gold_unload_keys = "${local.prefixes.gold}*/unload/*"
 

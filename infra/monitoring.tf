@@ -179,7 +179,7 @@ resource "aws_cloudwatch_metric_alarm" "gold_refresh_failed_invocations" {
   count = var.gold_refresh_schedule_enabled ? 1 : 0
 
   alarm_name          = "${var.name_prefix}-gold-refresh-failed-invocations"
-  alarm_description   = "EventBridge could not invoke ${local.function_names["query-runner"]} for the hourly gold refresh (rule ${aws_cloudwatch_event_rule.gold_refresh.name}): gold is not being updated. Check the rule's target and the function's resource policy (aws lambda get-policy)."
+  alarm_description   = "EventBridge could not invoke ${local.function_names["query-runner"]} for the scheduled gold refresh (rule ${aws_cloudwatch_event_rule.gold_refresh.name}): gold is not being updated. Check the rule's target and the function's resource policy (aws lambda get-policy)."
   namespace           = "AWS/Events"
   metric_name         = "FailedInvocations"
   dimensions          = { RuleName = aws_cloudwatch_event_rule.gold_refresh.name }
@@ -318,7 +318,7 @@ locals {
     {
       type = "metric", x = 0, y = 18, width = 12, height = 6
       properties = {
-        title  = "Gold refresh (hourly, query-runner)"
+        title  = "Gold refresh (scheduled, query-runner)"
         region = local.region
         stat   = "Sum"
         period = 3600
@@ -327,7 +327,8 @@ locals {
           ["AWS/Events", "Invocations", "RuleName", aws_cloudwatch_event_rule.gold_refresh.name],
           ["AWS/Events", "FailedInvocations", "RuleName", aws_cloudwatch_event_rule.gold_refresh.name],
           ["AWS/Lambda", "Errors", "FunctionName", local.function_names["query-runner"]],
-          # A refresh is 7 UNLOAD queries (plus their commits and DDL) in one invocation:
+          # A refresh is up to one UNLOAD per table and run of stale days (plus their commits
+          # and DDL) in one invocation:
           # watch it against the function timeout (query_timeout_seconds + 60 s).
           ["AWS/Lambda", "Duration", "FunctionName", local.function_names["query-runner"], { stat = "Maximum", yAxis = "right" }],
         ]

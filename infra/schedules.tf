@@ -18,15 +18,18 @@ resource "aws_cloudwatch_event_target" "generator" {
 
 resource "aws_cloudwatch_event_rule" "gold_refresh" {
   name                = "${var.name_prefix}-gold-refresh"
-  description         = "Hourly gold refresh: {\"refresh_gold\": true} to the query-runner"
-  schedule_expression = "rate(1 hour)"
+  description         = "Incremental gold refresh: {\"refresh_gold\": true} to the query-runner recomputes the days whose inputs changed"
+  schedule_expression = var.gold_refresh_schedule
   state               = var.gold_refresh_schedule_enabled ? "ENABLED" : "DISABLED"
 }
 
 resource "aws_cloudwatch_event_target" "gold_refresh" {
-  rule  = aws_cloudwatch_event_rule.gold_refresh.name
-  arn   = aws_lambda_function.this["query-runner"].arn
-  input = jsonencode({ refresh_gold = true })
+  rule = aws_cloudwatch_event_rule.gold_refresh.name
+  arn  = aws_lambda_function.this["query-runner"].arn
+  # scope "stale" is the default without days: of the last 7 closed days (and today with
+  # open_day), only those whose silver versions changed since their last gold commit, or
+  # whose arrivals had not settled, are recomputed; a run without changes scans nothing.
+  input = jsonencode({ refresh_gold = true, open_day = var.gold_refresh_open_day })
 }
 
 # The committed tables' upkeep (docs/data_model.md, "Committed tables"): compaction of the

@@ -219,7 +219,7 @@ variable "reserved_concurrency" {
     # throttled events just retry. A scheduled compaction run holds one of the two for up to
     # registrar_timeout_seconds; appends keep the other.
     registrar = 2
-    # Ad-hoc queries and the hourly gold refresh.
+    # Ad-hoc queries and the scheduled gold refresh.
     query-runner = 2
   }
 
@@ -352,9 +352,26 @@ variable "generator_schedule_minutes" {
 }
 
 variable "gold_refresh_schedule_enabled" {
-  description = "Run the hourly gold refresh ({\"refresh_gold\": true} to the query-runner: yesterday and today, UTC, recomputed from silver, quarantine and the ledgers with Athena UNLOAD and committed to each day's symlink manifest). On by default. Each run is 7 UNLOAD queries (one per table, both days) plus free DDL for new days, and Athena bills at least 10 MB per query, so the schedule costs at least ~50 GB scanned (~$0.25) a month; switch it off on an idle stack."
+  description = "Run the incremental gold refresh on gold_refresh_schedule ({\"refresh_gold\": true} to the query-runner: of the last 7 closed days, UTC, the ones whose silver changed since their last gold commit, or whose arrivals had not settled, are recomputed with Athena UNLOAD and committed to each day's symlink manifest). On by default. A run in which no input changed runs no query; docs/cost.md prices the rest."
   type        = bool
   default     = true
+}
+
+variable "gold_refresh_schedule" {
+  description = "EventBridge schedule expression of the gold refresh. Default: daily at 01:15 UTC, after the day has closed and settled, which publishes each closed day within about an hour and a quarter and costs about $0.002 per million events (docs/cost.md, \"Gold refresh\"). An hourly schedule (rate(1 hour)) publishes late data for closed days within the hour, but every hour with late data recomputes them again: several times the cost."
+  type        = string
+  default     = "cron(15 1 * * ? *)"
+
+  validation {
+    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.gold_refresh_schedule))
+    error_message = "gold_refresh_schedule must be an EventBridge schedule expression: rate(...) or cron(...)."
+  }
+}
+
+variable "gold_refresh_open_day" {
+  description = "Also refresh today (UTC), which is still filling, on every run of the gold schedule (with an hourly gold_refresh_schedule, for intraday gold). Off by default: today changes all the time, so every run recomputes it, and each run reads yesterday too (sessions crossing midnight); docs/cost.md, \"Gold refresh\", prices it."
+  type        = bool
+  default     = false
 }
 
 # ---------------------------------------------------------------------------------------------

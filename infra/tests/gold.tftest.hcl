@@ -3,7 +3,7 @@
 # pipeline_ledgers table they are partly built from, and what the query-runner's refresh_gold
 # needs: PROCESSED_BUCKET, the IAM to UNLOAD into gold/netflix/<table>/unload/<run>/, commit
 # each day and register its partition (and no delete: garbage collection is the registrar's),
-# and the hourly schedule (on by default). The expected tables are written out here,
+# and the daily schedule (on by default). The expected tables are written out here,
 # independently of glue_schema.json, so a change to either the Rust specs or the JSON that
 # drifts from the contract fails.
 
@@ -317,12 +317,12 @@ run "gold_refresh_is_scheduled_by_default" {
   assert {
     condition = (
       aws_cloudwatch_event_rule.gold_refresh.state == "ENABLED"
-      && aws_cloudwatch_event_rule.gold_refresh.schedule_expression == "rate(1 hour)"
+      && aws_cloudwatch_event_rule.gold_refresh.schedule_expression == "cron(15 1 * * ? *)"
       && aws_cloudwatch_event_target.gold_refresh.arn == "arn:aws:lambda:us-east-1:123456789012:function:streamlake-query-runner"
-      && jsondecode(aws_cloudwatch_event_target.gold_refresh.input) == { refresh_gold = true }
+      && jsondecode(aws_cloudwatch_event_target.gold_refresh.input) == { refresh_gold = true, open_day = false }
       && aws_lambda_permission.events_invoke["query-runner"].source_arn == "arn:aws:events:us-east-1:123456789012:rule/streamlake-gold-refresh"
     )
-    error_message = "The hourly gold refresh ({\"refresh_gold\": true} to the query-runner) is on by default."
+    error_message = "The daily incremental gold refresh ({\"refresh_gold\": true, \"open_day\": false} to the query-runner) is on by default."
   }
 
   assert {
@@ -341,5 +341,18 @@ run "gold_refresh_can_be_switched_off" {
   assert {
     condition     = aws_cloudwatch_event_rule.gold_refresh.state == "DISABLED" && length(aws_cloudwatch_metric_alarm.gold_refresh_failed_invocations) == 0
     error_message = "gold_refresh_schedule_enabled = false disables the rule (and its failed-invocations alarm)."
+  }
+}
+
+run "gold_refresh_can_include_the_open_day" {
+  command = plan
+
+  variables {
+    gold_refresh_open_day = true
+  }
+
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_target.gold_refresh.input) == { refresh_gold = true, open_day = true }
+    error_message = "gold_refresh_open_day = true asks every scheduled refresh to include today."
   }
 }

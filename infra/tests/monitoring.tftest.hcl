@@ -252,7 +252,7 @@ run "dashboard_shows_the_pipeline" {
       "Lambda errors and throttles",
       "Freshness: Firehose DeliveryToS3.DataFreshness (s)",
       "Athena bytes scanned",
-      "Gold refresh (hourly, query-runner)",
+      "Gold refresh (scheduled, query-runner)",
       "Committed tables (registrar): commits, compaction, garbage collection",
     ]
     error_message = "The dashboard shows throughput, quarantine rate, duration, errors, freshness, Athena bytes scanned, the gold refresh and the committed tables."

@@ -437,11 +437,11 @@ run "schedules_default" {
   assert {
     condition = (
       aws_cloudwatch_event_rule.gold_refresh.state == "ENABLED"
-      && aws_cloudwatch_event_rule.gold_refresh.schedule_expression == "rate(1 hour)"
+      && aws_cloudwatch_event_rule.gold_refresh.schedule_expression == "cron(15 1 * * ? *)"
       && aws_cloudwatch_event_target.gold_refresh.arn == "arn:aws:lambda:us-east-1:123456789012:function:streamlake-query-runner"
-      && jsondecode(aws_cloudwatch_event_target.gold_refresh.input) == { refresh_gold = true }
+      && jsondecode(aws_cloudwatch_event_target.gold_refresh.input) == { refresh_gold = true, open_day = false }
     )
-    error_message = "The gold refresh is on by default and runs hourly in the query-runner with {\"refresh_gold\": true}."
+    error_message = "The incremental gold refresh is on by default and runs daily at 01:15 UTC in the query-runner with {\"refresh_gold\": true, \"open_day\": false}."
   }
 
   assert {

@@ -4,6 +4,10 @@
 -- session; PLAY_START, RESUME, REBUFFER_END, SEEK and HEARTBEAT open playing time (at most
 -- 120 s per interval), counted on the UTC day of the opening event. Silver is read one day
 -- either side of the refreshed days so that sessions crossing midnight are complete.
+-- A session's events are ordered by time, then event type (the CASE), then every other column
+-- this query reads: rows that still tie are interchangeable for every aggregate, so the result
+-- is deterministic without event_id, the widest column of silver (about 80% of the bytes the
+-- query would otherwise scan). Compacted silver is stored in this order (then event_id).
 WITH events AS (
   SELECT
     profile_id,
@@ -23,7 +27,11 @@ WITH events AS (
           WHEN 'PLAYBACK_ERROR' THEN 3
           ELSE 1
         END,
-        event_id
+        event_type,
+        title_id,
+        profile_id,
+        country,
+        device_type
     ) AS next_ts
   FROM processed_netflix_events
   WHERE event_date BETWEEN ? AND ?

@@ -130,7 +130,7 @@ COMMENT = 'Quarantined rows per reason code and arrival day (UTC).';
 
 -- Keeping the tables current: no Snowflake task can do it (the partitions come from the commit
 -- states in S3), so sync_partitions.sh runs outside Snowflake, with AWS credentials, after each
--- hourly gold refresh and more often than gc_grace_seconds (README.md). The first sync, right
+-- scheduled gold refresh and more often than gc_grace_seconds (README.md). The first sync, right
 -- after this file:
 --   sql/snowflake/sync_partitions.sh <processed_bucket> > sync.sql
 --   snowsql -c <connection> -o exit_on_error=true -f sync.sql

@@ -5,7 +5,7 @@
 #
 # A gold day is exactly the files its commit state lists,
 # s3://<processed_bucket>/gold/netflix/commits/<table>/<col>=<day>.json, and they all lie in one
-# directory (gold/netflix/<table>/unload/<run>/<col>=<day>/ on AWS). Superseded directories
+# directory (gold/netflix/<table>/unload/<run>/<first day>/<col>=<day>/ on AWS). Superseded directories
 # stay in S3 until garbage collection deletes them, so the external tables have user-specified
 # partitions: one per day, at the committed directory. This script compares the commit states
 # with what it last synced and prints, for each day whose directory changed:

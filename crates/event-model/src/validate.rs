@@ -10,6 +10,7 @@
 //! |---|---|
 //! | larger than 1,000 KiB | `OVERSIZED_RECORD` |
 //! | not UTF-8, not JSON, not an object | `MALFORMED_JSON` |
+//! | a field named twice in the object | `INVALID_FIELD` |
 //! | required field absent or `null` | `MISSING_FIELD` |
 //! | wrong JSON type, empty, over 64 chars, negative, non-integer, out of range | `INVALID_FIELD` |
 //! | `event_type` / `device_type` string outside the vocabulary | `UNKNOWN_EVENT_TYPE` / `UNKNOWN_DEVICE_TYPE` |
@@ -19,8 +20,15 @@
 //!
 //! PII fields (`client_ip`, `email`) are accepted whatever their value and never leave this
 //! function: [`ValidEvent`] has no place for them.
+//!
+//! A leading UTF-8 byte-order mark is ignored (DESIGN §2). Unknown fields (schema drift) are
+//! skipped without being materialised; their names are checked for repeats in one hash set
+//! (linear in the record, whatever a hostile producer sends), and at most
+//! [`MAX_UNKNOWN_FIELD_NAMES`] of them, each cut to [`MAX_UNKNOWN_FIELD_NAME_BYTES`], are
+//! reported, with the total count.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -56,6 +64,15 @@ pub const CONTRACT_FIELDS: [&str; 14] = [
     "client_ip",
     "email",
 ];
+
+/// Unknown field names reported per record ([`Validated::unknown_fields`]); the rest are only
+/// counted ([`Validated::unknown_field_count`]).
+pub const MAX_UNKNOWN_FIELD_NAMES: usize = 16;
+/// Longest unknown field name reported, in bytes (longer names are cut at a character
+/// boundary).
+pub const MAX_UNKNOWN_FIELD_NAME_BYTES: usize = 128;
+/// The UTF-8 byte-order mark, ignored at the start of a record.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The PII fields that never go past bronze.
 pub const PII_FIELDS: [&str; 2] = ["client_ip", "email"];
@@ -140,8 +157,13 @@ impl Rejection {
 pub struct Validated {
     /// The event, ready for silver.
     pub event: ValidEvent,
-    /// Names of fields outside the contract (schema drift). Dropped from silver, counted.
+    /// Names of fields outside the contract (schema drift), in order of appearance: at most
+    /// [`MAX_UNKNOWN_FIELD_NAMES`], each at most [`MAX_UNKNOWN_FIELD_NAME_BYTES`]. Dropped
+    /// from silver, counted.
     pub unknown_fields: Vec<String>,
+    /// How many distinct unknown fields the record has (more than `unknown_fields` holds when
+    /// it has more than [`MAX_UNKNOWN_FIELD_NAMES`]).
+    pub unknown_field_count: usize,
 }
 
 /// Validates one record (one NDJSON line without its terminator) that arrived in an object
@@ -157,6 +179,7 @@ pub fn validate_record(
             format!("record is {} bytes; the limit is {MAX_RECORD_BYTES}", record.len()),
         ));
     }
+    let record = record.strip_prefix(UTF8_BOM).unwrap_or(record);
     let text = std::str::from_utf8(record).map_err(|error| {
         Rejection::new(ReasonCode::MalformedJson, format!("not UTF-8: {error}"))
     })?;
@@ -201,7 +224,11 @@ pub fn validate_record(
             .map(|value| value as i32),
     };
     check_timeliness(event.event_ts, arrival_ts, policy)?;
-    Ok(Validated { event, unknown_fields: fields.unknown })
+    Ok(Validated {
+        event,
+        unknown_fields: fields.unknown,
+        unknown_field_count: fields.unknown_count,
+    })
 }
 
 fn check_timeliness(
@@ -363,7 +390,21 @@ struct RawFields {
     position_ms: Option<Value>,
     app_version: Option<Value>,
     bitrate_kbps: Option<Value>,
+    /// The first unknown names, cut (see [`MAX_UNKNOWN_FIELD_NAMES`]).
     unknown: Vec<String>,
+    /// Distinct unknown names.
+    unknown_count: usize,
+    /// The first field the object names twice.
+    repeated: Option<String>,
+}
+
+/// Cuts `name` to at most [`MAX_UNKNOWN_FIELD_NAME_BYTES`] at a character boundary.
+fn reported_name(name: &str) -> String {
+    let mut end = name.len().min(MAX_UNKNOWN_FIELD_NAME_BYTES);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name[..end].to_owned()
 }
 
 struct RawFieldsVisitor;
@@ -377,7 +418,22 @@ impl<'de> Visitor<'de> for RawFieldsVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFields, A::Error> {
         let mut fields = RawFields::default();
+        // PII fields seen (they have no slot to tell), and every unknown name seen.
+        let (mut client_ip, mut email) = (false, false);
+        let mut unknown_seen: HashSet<Cow<'de, str>> = HashSet::new();
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let pii = match key.as_ref() {
+                "client_ip" => Some(&mut client_ip),
+                "email" => Some(&mut email),
+                _ => None,
+            };
+            if let Some(seen) = pii {
+                if std::mem::replace(seen, true) && fields.repeated.is_none() {
+                    fields.repeated = Some(key.clone().into_owned());
+                }
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
             let slot = match key.as_ref() {
                 "event_id" => &mut fields.event_id,
                 "user_id" => &mut fields.user_id,
@@ -391,18 +447,28 @@ impl<'de> Visitor<'de> for RawFieldsVisitor {
                 "position_ms" => &mut fields.position_ms,
                 "app_version" => &mut fields.app_version,
                 "bitrate_kbps" => &mut fields.bitrate_kbps,
-                "client_ip" | "email" => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
-                    if !fields.unknown.iter().any(|known| known == key.as_ref()) {
-                        fields.unknown.push(key.into_owned());
+                    if fields.unknown.len() < MAX_UNKNOWN_FIELD_NAMES
+                        && !unknown_seen.contains(&key)
+                    {
+                        fields.unknown.push(reported_name(&key));
+                    }
+                    if unknown_seen.insert(key.clone()) {
+                        fields.unknown_count += 1;
+                    } else if fields.repeated.is_none() {
+                        fields.repeated = Some(key.into_owned());
                     }
                     continue;
                 }
             };
+            if slot.is_some() {
+                if fields.repeated.is_none() {
+                    fields.repeated = Some(key.into_owned());
+                }
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
             *slot = Some(map.next_value::<Value>()?);
         }
         Ok(fields)
@@ -422,6 +488,14 @@ fn parse_fields(text: &str) -> Result<RawFields, Rejection> {
     deserializer.end().map_err(|error| {
         Rejection::new(ReasonCode::MalformedJson, format!("invalid JSON: {error}"))
     })?;
+    if let Some(name) = &fields.repeated {
+        // A JSON reader may keep either value (serde keeps the last, Athena's SerDe over
+        // bronze may read the first): the record is ambiguous (DESIGN §2).
+        return Err(Rejection::new(
+            ReasonCode::InvalidField,
+            format!("field {:?} appears more than once", truncate(name)),
+        ));
+    }
     Ok(fields)
 }
 

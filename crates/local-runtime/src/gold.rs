@@ -164,18 +164,6 @@ pub async fn plan_everything(lake: &Lake) -> Result<GoldPlan> {
     Ok(plan)
 }
 
-/// Consecutive runs of days.
-fn runs(days: &BTreeSet<NaiveDate>) -> Vec<DateRange> {
-    let mut ranges: Vec<DateRange> = Vec::new();
-    for day in days {
-        match ranges.last_mut() {
-            Some(range) if range.to.succ_opt() == Some(*day) => range.to = *day,
-            _ => ranges.push(DateRange::day(*day)),
-        }
-    }
-    ranges
-}
-
 /// What each gold day was computed from: silver partition versions by day, and ledgers by
 /// arrival day. Read *before* the engine opens, so a recorded version is never newer than the
 /// data the query saw.
@@ -273,7 +261,7 @@ pub async fn refresh_gold(lake: &Lake, plan: &GoldPlan) -> Result<GoldReport> {
     };
     let ledgers = crate::ingest::read_ledgers(lake).await?;
     let silver_chunks: Vec<DateRange> =
-        runs(&plan.silver).iter().flat_map(|run| run.chunks(CHUNK_DAYS)).collect();
+        DateRange::runs(&plan.silver).iter().flat_map(|run| run.chunks(CHUNK_DAYS)).collect();
     for chunk in silver_chunks {
         let inputs = Inputs::read(lake, &ledgers).await?;
         let engine = LocalQueryEngine::open_with_batch_size(lake.root(), Some(BATCH_ROWS)).await?;
@@ -291,7 +279,7 @@ pub async fn refresh_gold(lake: &Lake, plan: &GoldPlan) -> Result<GoldReport> {
             }
         }
     }
-    let arrival_runs = runs(&plan.arrivals);
+    let arrival_runs = DateRange::runs(&plan.arrivals);
     if !arrival_runs.is_empty() {
         let inputs = Inputs::read(lake, &ledgers).await?;
         let engine = LocalQueryEngine::open(lake.root()).await?;
@@ -467,20 +455,6 @@ mod tests {
     }
 
     #[test]
-    fn runs_split_at_gaps() {
-        let days: BTreeSet<NaiveDate> =
-            ["2026-01-01", "2026-01-02", "2026-01-04"].into_iter().map(day).collect();
-        assert_eq!(
-            runs(&days),
-            [
-                DateRange::parse("2026-01-01", "2026-01-02").unwrap(),
-                DateRange::day(day("2026-01-04"))
-            ]
-        );
-        assert!(runs(&BTreeSet::new()).is_empty());
-    }
-
-    #[test]
     fn new_ledgers_refresh_their_days_and_the_day_before() {
         let ledger = Ledger {
             source: "raw/x.gz".into(),
@@ -496,6 +470,7 @@ mod tests {
             quarantine_outputs: vec![],
             quarantined_by_reason: Default::default(),
             schema_drift: Default::default(),
+            schema_drift_unlisted: 0,
             digest: "d".into(),
             source_etag: "e".into(),
             bytes_in: 10,

@@ -12,7 +12,7 @@
 //! | Athena | [`engine::LocalQueryEngine`] (DataFusion, registered partitions only) |
 //! | Glue symlink tables (`SymlinkTextInputFormat`) | [`symlink_table::SymlinkTable`] |
 //! | registrar appends, scheduled compaction, garbage collection | [`commits`] |
-//! | query-runner `refresh_gold` (Athena `INSERT INTO`) | [`gold`] |
+//! | query-runner `refresh_gold` (Athena `UNLOAD`, [`pipeline_core::gold`]) | [`gold`] |
 
 pub mod catalog;
 pub mod commits;
@@ -27,7 +27,7 @@ pub mod symlink_table;
 pub mod titles;
 
 pub use catalog::LocalCatalog;
-pub use engine::LocalQueryEngine;
+pub use engine::{LocalQueryEngine, ScanReport};
 pub use error::{Error, Result};
 pub use firehose::{FirehoseConfig, LocalFirehose};
 pub use fs_store::LocalBlobStore;

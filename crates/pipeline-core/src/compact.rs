@@ -52,9 +52,13 @@ use crate::error::{Error, Result};
 use crate::ports::BlobStore;
 
 /// The order of the rows in every compacted file, as the gold queries' windows order a
-/// session's events (`PARTITION BY session_id ORDER BY event_ts, <rank>, event_id` in
-/// `sql/gold/`): the value stored under [`SORT_ORDER_KEY`] in each file's footer.
-pub const SESSION_ORDER: &str = "session_id,event_ts,event_type_rank,event_id";
+/// session's events (`PARTITION BY session_id ORDER BY event_ts, <rank>, event_type,
+/// title_id, profile_id, country, device_type` in `sql/gold/`), then `event_id` so that
+/// the bytes of a compacted file are deterministic: the value stored under
+/// [`SORT_ORDER_KEY`] in each file's footer. (Files written with an older order say so, and
+/// are read as unsorted.)
+pub const SESSION_ORDER: &str =
+    "session_id,event_ts,event_type_rank,event_type,title_id,profile_id,country,device_type,event_id";
 
 /// The Parquet footer key (key-value metadata) that names a file's row order.
 pub const SORT_ORDER_KEY: &str = "streamlake.sort_order";
@@ -227,6 +231,10 @@ pub async fn compact_partition(
             session: column_index(&columns, "session_id")?,
             ts: column_index(&columns, "event_ts")?,
             event_type: column_index(&columns, "event_type")?,
+            title: column_index(&columns, "title_id")?,
+            profile: column_index(&columns, "profile_id")?,
+            country: column_index(&columns, "country")?,
+            device: column_index(&columns, "device_type")?,
             id: id_col,
         },
         policy,
@@ -404,6 +412,10 @@ struct SessionOrderColumns {
     session: usize,
     ts: usize,
     event_type: usize,
+    title: usize,
+    profile: usize,
+    country: usize,
+    device: usize,
     id: usize,
 }
 
@@ -514,15 +526,24 @@ fn session_order_indices(
     };
     let sessions = text(order.session, "session_id")?;
     let types = text(order.event_type, "event_type")?;
+    let titles = text(order.title, "title_id")?;
+    let profiles = text(order.profile, "profile_id")?;
+    let countries = text(order.country, "country")?;
+    let devices = text(order.device, "device_type")?;
     let ids = text(order.id, "event_id")?;
     let ts = batch
         .column(order.ts)
         .as_primitive_opt::<arrow_array::types::Int64Type>()
         .ok_or_else(|| Error::Invalid("event_ts is not a bigint column".into()))?;
-    if sessions.null_count() + types.null_count() + ids.null_count() + ts.null_count() > 0 {
-        return Err(Error::Invalid(
-            "a silver file has nulls in session_id, event_ts, event_type or event_id".into(),
-        ));
+    let nulls = [sessions, types, titles, profiles, countries, devices, ids]
+        .iter()
+        .map(|column| column.null_count())
+        .sum::<usize>()
+        + ts.null_count();
+    if nulls > 0 {
+        return Err(Error::Invalid(format!(
+            "a silver file has nulls in one of the sort columns ({SESSION_ORDER})"
+        )));
     }
     let rows = u32::try_from(batch.num_rows())
         .map_err(|_| Error::Invalid("more than 2^32 rows in one sort run".into()))?;
@@ -536,6 +557,11 @@ fn session_order_indices(
             .cmp(sessions.value(b))
             .then_with(|| ts.value(a).cmp(&ts.value(b)))
             .then_with(|| ranks[a].cmp(&ranks[b]))
+            .then_with(|| types.value(a).cmp(types.value(b)))
+            .then_with(|| titles.value(a).cmp(titles.value(b)))
+            .then_with(|| profiles.value(a).cmp(profiles.value(b)))
+            .then_with(|| countries.value(a).cmp(countries.value(b)))
+            .then_with(|| devices.value(a).cmp(devices.value(b)))
             .then_with(|| ids.value(a).cmp(ids.value(b)))
     });
     Ok(arrow_array::UInt32Array::from(indices))
@@ -787,35 +813,46 @@ mod tests {
                 "{key} names its order in the footer"
             );
             let mut keys = Vec::new();
-            for batch in
-                read_batches(&body, &["session_id", "event_ts", "event_type", "event_id"]).unwrap()
-            {
+            let names = [
+                "session_id",
+                "event_ts",
+                "event_type",
+                "title_id",
+                "profile_id",
+                "country",
+                "device_type",
+                "event_id",
+            ];
+            for batch in read_batches(&body, &names).unwrap() {
                 let batch = batch.unwrap();
                 let column =
                     |name: &str| batch.column(batch.schema().index_of(name).unwrap()).clone();
-                let (sessions, ts, types, ids) = (
-                    column("session_id"),
-                    column("event_ts"),
-                    column("event_type"),
-                    column("event_id"),
-                );
-                let (sessions, ts, types, ids) = (
-                    sessions.as_string::<i32>(),
-                    ts.as_primitive::<arrow_array::types::Int64Type>(),
-                    types.as_string::<i32>(),
-                    ids.as_string::<i32>(),
-                );
+                let text: Vec<_> = names.iter().map(|name| column(name)).collect();
+                let text = |name: &str, row: usize| {
+                    let index = names.iter().position(|n| *n == name).unwrap();
+                    text[index].as_string::<i32>().value(row).to_owned()
+                };
+                let ts = column("event_ts");
+                let ts = ts.as_primitive::<arrow_array::types::Int64Type>();
                 for row in 0..batch.num_rows() {
+                    let event_type = text("event_type", row);
                     keys.push((
-                        sessions.value(row).to_owned(),
+                        text("session_id", row),
                         ts.value(row),
-                        event_type_rank(types.value(row)),
-                        ids.value(row).to_owned(),
+                        event_type_rank(&event_type),
+                        event_type,
+                        [
+                            text("title_id", row),
+                            text("profile_id", row),
+                            text("country", row),
+                            text("device_type", row),
+                        ],
+                        text("event_id", row),
                     ));
                 }
             }
             assert!(keys.windows(2).all(|pair| pair[0] <= pair[1]), "{key} is sorted: {keys:?}");
-            seen.extend(keys.into_iter().map(|key| key.3));
+            seen.extend(keys.into_iter().map(|key| key.5));
         }
         seen.sort();
         all.sort();

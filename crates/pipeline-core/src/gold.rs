@@ -11,7 +11,7 @@
 //! - `read_from`, `read_to`: the silver days read, one day either side, so that a session that
 //!   crosses midnight is seen whole (sessions are assumed to last less than 24 h).
 
-use chrono::{Days, NaiveDate};
+use chrono::{DateTime, Days, NaiveDate};
 use event_model::schema::{
     TableSpec, DAILY_DATA_QUALITY, DAILY_ENGAGEMENT_BY_COUNTRY_DEVICE, DAILY_EVENT_TYPES,
     DAILY_PLAYBACK_QUALITY, DAILY_QUARANTINE_REASONS, DAILY_TITLE_ENGAGEMENT,
@@ -21,7 +21,7 @@ use event_model::schema::{
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::commit::{
-    commit, parquet_rows, read_state, Change, CommittedFile, FileOrigin, Operation,
+    commit, parquet_rows, read_state, Change, CommittedFile, FileOrigin, Operation, PartitionState,
 };
 use crate::commit::{CommittedTable, GOLD, SILVER};
 use crate::error::{Error, Result};
@@ -128,6 +128,18 @@ impl DateRange {
             from: self.from.checked_sub_days(Days::new(1)).unwrap_or(self.from),
             to: self.to.checked_add_days(Days::new(1)).unwrap_or(self.to),
         }
+    }
+
+    /// The runs of consecutive days in `days`, as ranges, in order.
+    pub fn runs(days: &BTreeSet<NaiveDate>) -> Vec<DateRange> {
+        let mut ranges: Vec<DateRange> = Vec::new();
+        for day in days {
+            match ranges.last_mut() {
+                Some(range) if range.to.succ_opt() == Some(*day) => range.to = *day,
+                _ => ranges.push(DateRange::day(*day)),
+            }
+        }
+        ranges
     }
 
     /// Splits the range into consecutive chunks of at most `days` days.
@@ -240,19 +252,98 @@ impl GoldQuery {
 pub struct UnloadRefresh {
     /// Table name.
     pub table: &'static str,
+    /// Days of the range left alone because their inputs had not changed since their last
+    /// commit ([`RefreshScope::Stale`]).
+    pub days_fresh: usize,
     /// Days committed with the new files (a day without rows is committed empty).
     pub days_committed: usize,
     /// Days left alone because a refresh from newer inputs was already committed.
     pub days_superseded: usize,
-    /// Files the UNLOAD wrote.
+    /// `UNLOAD` statements run: one per run of consecutive stale days (none when every day
+    /// is fresh).
+    pub statements: usize,
+    /// Files the UNLOADs wrote.
     pub files: usize,
     /// Rows in them.
     pub rows: u64,
-    /// Bytes the engine scanned.
+    /// Bytes the engine scanned (what the refresh cost on Athena).
     pub bytes_scanned: Option<u64>,
     /// Engine time.
     pub engine_ms: Option<u64>,
 }
+
+/// Which days of the requested range a refresh recomputes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefreshScope {
+    /// Only the days whose inputs changed since their last gold commit ([`needs_refresh`]):
+    /// what the schedule runs, so that a run in which nothing changed scans nothing.
+    #[default]
+    Stale,
+    /// Every day of the range (a backfill, a repair, or after a redrive of old raw objects).
+    All,
+}
+
+/// How long after an arrival day ends its ledgers and quarantine rows can still grow in the
+/// normal course (the last raw objects of the day being delivered, transformed and retried).
+/// A refresh of an arrival day that started at least this long after the day's end saw the
+/// whole day; later refreshes of it are skipped by [`RefreshScope::Stale`]. (Raw objects
+/// redriven from the dead-letter queue days later add to an old arrival day: refresh it with
+/// [`RefreshScope::All`], as the runbook says.)
+pub const ARRIVALS_SETTLE_SECONDS: i64 = 3_600;
+
+/// Whether gold `day`, committed as `state`, must be recomputed at `now` (epoch seconds):
+///
+/// - a table computed from silver: when the silver versions of the days it reads (D-1, D,
+///   D+1: its lineage) differ from those its last commit recorded. For a *closed* day (before
+///   today, UTC), changes of days that are still open are ignored until they close: the
+///   hourly appends to today would otherwise recompute yesterday every hour for the few
+///   sessions that cross midnight, which the first refresh after today closes picks up;
+/// - a table computed from arrivals (ledgers, quarantine): until a refresh has started at
+///   least [`ARRIVALS_SETTLE_SECONDS`] after the day ended.
+///
+/// A silver-based day never committed is stale when it has inputs; an arrival day never
+/// committed is always stale (an idle stack still publishes its arrival days, empty).
+pub fn needs_refresh(
+    source: GoldSource,
+    day: NaiveDate,
+    state: &PartitionState,
+    silver: &BTreeMap<NaiveDate, u64>,
+    now: i64,
+) -> bool {
+    let today = DateTime::from_timestamp(now, 0).map(|time| time.date_naive());
+    let open = |d: NaiveDate| today.is_none_or(|today| d >= today);
+    match source {
+        GoldSource::Silver => {
+            let current = day_lineage(source, day, silver, now);
+            if state.version == 0 {
+                return !current.is_empty();
+            }
+            if open(day) {
+                return state.lineage != current;
+            }
+            DateRange::day(day).read_window().days().filter(|d| !open(*d)).any(|d| {
+                let key = d.format("%Y-%m-%d").to_string();
+                current.get(&key) != state.lineage.get(&key)
+            })
+        }
+        GoldSource::Arrivals => {
+            let settled = day
+                .succ_opt()
+                .and_then(|next| next.and_hms_opt(0, 0, 0))
+                .map(|end| end.and_utc().timestamp() + ARRIVALS_SETTLE_SECONDS);
+            let refreshed_at =
+                state.lineage.get(ARRIVALS_LINEAGE_KEY).and_then(|at| i64::try_from(*at).ok());
+            match (settled, refreshed_at) {
+                (Some(settled), Some(at)) => at < settled,
+                _ => true,
+            }
+        }
+    }
+}
+
+/// The lineage key of an arrival-day gold commit on Athena: when its refresh started.
+pub const ARRIVALS_LINEAGE_KEY: &str = "refresh_started_at";
 
 /// The data manifest Athena writes for an `UNLOAD` (or CTAS, INSERT): `<QueryExecutionId>-
 /// manifest.csv`, next to the execution's result location, listing every file it wrote.
@@ -293,7 +384,7 @@ pub fn day_lineage(
             .filter_map(|d| silver.get(&d).map(|v| (d.format("%Y-%m-%d").to_string(), *v)))
             .collect(),
         GoldSource::Arrivals => BTreeMap::from([(
-            "refresh_started_at".to_owned(),
+            ARRIVALS_LINEAGE_KEY.to_owned(),
             u64::try_from(started_at).unwrap_or(0),
         )]),
     }
@@ -302,10 +393,14 @@ pub fn day_lineage(
 /// Refreshes every gold table for `range` on Athena, as commits (DESIGN §8):
 ///
 /// 1. the silver versions of the days read are taken from their commit states (the lineage);
-/// 2. `UNLOAD (<query>) TO '<gold/netflix/<table>/unload/<run_id>/>'` writes Snappy Parquet,
-///    one directory per day; `run_id` is unique to this refresh run and attempt, so the
-///    destination is empty and the `ClientRequestToken` is new (a repeated token would return
-///    the earlier execution and write nothing);
+///    with [`RefreshScope::Stale`], only the days whose inputs changed since their last commit
+///    ([`needs_refresh`]) are recomputed, so a scheduled run scans a day again only when it
+///    changed;
+/// 2. `UNLOAD (<query>) TO '<gold/netflix/<table>/unload/<run_id>/<first day>/>'` writes Snappy
+///    Parquet, one directory per day, one statement per run of consecutive stale days;
+///    `run_id` is unique to this refresh run and attempt, so the destination is empty and the
+///    `ClientRequestToken` is new (a repeated token would return the earlier execution and
+///    write nothing);
 /// 3. the files are read from UNLOAD's data manifest in `results` (never from a LIST);
 /// 4. each day's file list is replaced by its new files in one commit, unless a refresh from
 ///    newer inputs already committed it; nothing is deleted (garbage collection removes the
@@ -319,6 +414,7 @@ pub async fn refresh_by_unload(
     results: &dyn BlobStore,
     engine: &dyn QueryEngine,
     range: &DateRange,
+    scope: RefreshScope,
     run_id: &str,
     now: i64,
 ) -> Result<Vec<UnloadRefresh>> {
@@ -328,65 +424,92 @@ pub async fn refresh_by_unload(
     let silver = silver_versions(lake, range.read_window().days()).await?;
     let mut refreshed = Vec::with_capacity(GOLD_QUERIES.len());
     for (query, table) in GOLD_QUERIES.iter().zip(GOLD.iter()) {
-        let prefix = format!("{}unload/{run_id}/", query.table.location);
-        let statement_sql = query.unload_statement(&lake.uri_of(&prefix));
-        let params: Vec<String> =
-            query.parameters(range)?.into_iter().map(|day| format!("'{day}'")).collect();
-        let result = engine
-            .execute(&Statement {
-                sql: &statement_sql,
-                params: &params,
-                idempotency_key: Some(run_id),
-            })
-            .await?;
-        let files = unloaded_files(lake, results, &result, &prefix, query).await?;
+        let mut stale = BTreeSet::new();
+        for day in range.days() {
+            let recompute = match scope {
+                RefreshScope::All => true,
+                RefreshScope::Stale => {
+                    let (state, _) =
+                        read_state(lake, table, &day.format("%Y-%m-%d").to_string()).await?;
+                    needs_refresh(query.source, day, &state, &silver, now)
+                }
+            };
+            if recompute {
+                stale.insert(day);
+            }
+        }
         let mut report = UnloadRefresh {
             table: query.table.name,
+            days_fresh: range.days().count() - stale.len(),
             days_committed: 0,
             days_superseded: 0,
-            files: files.values().map(Vec::len).sum(),
+            statements: 0,
+            files: 0,
             rows: 0,
-            bytes_scanned: result.bytes_scanned,
-            engine_ms: result.engine_ms,
+            bytes_scanned: None,
+            engine_ms: None,
         };
         let mut committed_days = Vec::new();
-        for day in range.days() {
-            let value = day.format("%Y-%m-%d").to_string();
-            let mut added = Vec::new();
-            for key in files.get(&value).map(Vec::as_slice).unwrap_or_default() {
-                let rows = parquet_rows(lake, key).await?;
-                let bytes = lake.head(key).await?.size;
-                added.push(CommittedFile {
-                    key: key.clone(),
-                    rows,
-                    bytes,
-                    origin: FileOrigin::Refresh,
-                });
+        for run in DateRange::runs(&stale) {
+            let prefix =
+                format!("{}unload/{run_id}/{}/", query.table.location, run.from.format("%Y-%m-%d"));
+            let statement_sql = query.unload_statement(&lake.uri_of(&prefix));
+            let params: Vec<String> =
+                query.parameters(&run)?.into_iter().map(|day| format!("'{day}'")).collect();
+            let result = engine
+                .execute(&Statement {
+                    sql: &statement_sql,
+                    params: &params,
+                    idempotency_key: Some(run_id),
+                })
+                .await?;
+            report.statements += 1;
+            if let Some(bytes) = result.bytes_scanned {
+                report.bytes_scanned = Some(report.bytes_scanned.unwrap_or(0) + bytes);
             }
-            let lineage = day_lineage(query.source, day, &silver, now);
-            let mut superseded = false;
-            let outcome = commit(lake, table, &value, now, |current| {
-                superseded = !current.accepts_lineage(&lineage);
-                if superseded {
-                    return Ok(None);
+            if let Some(ms) = result.engine_ms {
+                report.engine_ms = Some(report.engine_ms.unwrap_or(0) + ms);
+            }
+            let files = unloaded_files(lake, results, &result, &prefix, query).await?;
+            report.files += files.values().map(Vec::len).sum::<usize>();
+            for day in run.days() {
+                let value = day.format("%Y-%m-%d").to_string();
+                let mut added = Vec::new();
+                for key in files.get(&value).map(Vec::as_slice).unwrap_or_default() {
+                    let rows = parquet_rows(lake, key).await?;
+                    let bytes = lake.head(key).await?.size;
+                    added.push(CommittedFile {
+                        key: key.clone(),
+                        rows,
+                        bytes,
+                        origin: FileOrigin::Refresh,
+                    });
                 }
-                Ok(Some(Change::Replace {
-                    remove: current.files.iter().map(|file| file.key.clone()).collect(),
-                    add: added.clone(),
-                    operation: Operation::Refresh,
-                    lineage: Some(lineage.clone()),
-                }))
-            })
-            .await?;
-            if superseded {
-                tracing::warn!(table = query.table.name, day = %value, "A refresh from newer inputs is already committed");
-                report.days_superseded += 1;
-                continue;
-            }
-            report.days_committed += 1;
-            report.rows += added.iter().map(|file| file.rows).sum::<u64>();
-            if !outcome.state().files.is_empty() {
-                committed_days.push(value);
+                let lineage = day_lineage(query.source, day, &silver, now);
+                let mut superseded = false;
+                let outcome = commit(lake, table, &value, now, |current| {
+                    superseded = !current.accepts_lineage(&lineage);
+                    if superseded {
+                        return Ok(None);
+                    }
+                    Ok(Some(Change::Replace {
+                        remove: current.files.iter().map(|file| file.key.clone()).collect(),
+                        add: added.clone(),
+                        operation: Operation::Refresh,
+                        lineage: Some(lineage.clone()),
+                    }))
+                })
+                .await?;
+                if superseded {
+                    tracing::warn!(table = query.table.name, day = %value, "A refresh from newer inputs is already committed");
+                    report.days_superseded += 1;
+                    continue;
+                }
+                report.days_committed += 1;
+                report.rows += added.iter().map(|file| file.rows).sum::<u64>();
+                if !outcome.state().files.is_empty() {
+                    committed_days.push(value);
+                }
             }
         }
         register_days(lake, engine, table, &committed_days, run_id).await?;
@@ -394,8 +517,10 @@ pub async fn refresh_by_unload(
             table = query.table.name,
             from = %range.from,
             to = %range.to,
+            fresh = report.days_fresh,
             committed = report.days_committed,
             superseded = report.days_superseded,
+            statements = report.statements,
             files = report.files,
             bytes_scanned = report.bytes_scanned,
             "Refreshed gold table"
@@ -648,17 +773,32 @@ mod tests {
             (Arc::new(MemoryBlobStore::new(0)), Arc::new(MemoryBlobStore::new(0)));
         let engine = athena(&lake, &results);
         let range = DateRange::parse("2026-03-01", "2026-03-02").unwrap();
-        let first =
-            refresh_by_unload(lake.as_ref(), results.as_ref(), &engine, &range, "run-1", 100)
-                .await
-                .unwrap();
+        let first = refresh_by_unload(
+            lake.as_ref(),
+            results.as_ref(),
+            &engine,
+            &range,
+            RefreshScope::All,
+            "run-1",
+            100,
+        )
+        .await
+        .unwrap();
         assert_eq!(first.len(), GOLD_QUERIES.len());
         assert!(first.iter().all(|t| t.days_committed == 2 && t.days_superseded == 0));
         assert_eq!(visible_rows(&lake, &range).await, truth(&range));
         // The next scheduled refresh of the same days: a new run, new tokens, new files.
-        refresh_by_unload(lake.as_ref(), results.as_ref(), &engine, &range, "run-2", 200)
-            .await
-            .unwrap();
+        refresh_by_unload(
+            lake.as_ref(),
+            results.as_ref(),
+            &engine,
+            &range,
+            RefreshScope::All,
+            "run-2",
+            200,
+        )
+        .await
+        .unwrap();
         assert_eq!(visible_rows(&lake, &range).await, truth(&range), "not empty, not doubled");
         let (state, _) = read_state(lake.as_ref(), &GOLD[4], "2026-03-01").await.unwrap();
         assert_eq!(state.version, 2);
@@ -678,21 +818,45 @@ mod tests {
             (Arc::new(MemoryBlobStore::new(0)), Arc::new(MemoryBlobStore::new(0)));
         let engine = athena(&lake, &results);
         let range = DateRange::parse("2026-03-03", "2026-03-03").unwrap();
-        refresh_by_unload(lake.as_ref(), results.as_ref(), &engine, &range, "run-a", 1)
-            .await
-            .unwrap();
+        refresh_by_unload(
+            lake.as_ref(),
+            results.as_ref(),
+            &engine,
+            &range,
+            RefreshScope::All,
+            "run-a",
+            1,
+        )
+        .await
+        .unwrap();
         let ran = engine.statements().len();
         // The same attempt again (a Lambda retry of a run that had finished): Athena returns
         // the earlier executions, and their files are committed again: no change.
-        refresh_by_unload(lake.as_ref(), results.as_ref(), &engine, &range, "run-a", 2)
-            .await
-            .unwrap();
+        refresh_by_unload(
+            lake.as_ref(),
+            results.as_ref(),
+            &engine,
+            &range,
+            RefreshScope::All,
+            "run-a",
+            2,
+        )
+        .await
+        .unwrap();
         assert_eq!(engine.statements().len(), ran, "no query ran twice");
         assert_eq!(visible_rows(&lake, &range).await, truth(&range));
         // A new attempt with its own run id.
-        refresh_by_unload(lake.as_ref(), results.as_ref(), &engine, &range, "run-b", 3)
-            .await
-            .unwrap();
+        refresh_by_unload(
+            lake.as_ref(),
+            results.as_ref(),
+            &engine,
+            &range,
+            RefreshScope::All,
+            "run-b",
+            3,
+        )
+        .await
+        .unwrap();
         assert_eq!(visible_rows(&lake, &range).await, truth(&range));
     }
 
@@ -706,9 +870,17 @@ mod tests {
         for run in ["manual", "hourly", "retry"] {
             let (lake, results, engine) = (lake.clone(), results.clone(), engine.clone());
             tasks.push(tokio::spawn(async move {
-                refresh_by_unload(lake.as_ref(), results.as_ref(), engine.as_ref(), &range, run, 5)
-                    .await
-                    .unwrap()
+                refresh_by_unload(
+                    lake.as_ref(),
+                    results.as_ref(),
+                    engine.as_ref(),
+                    &range,
+                    RefreshScope::All,
+                    run,
+                    5,
+                )
+                .await
+                .unwrap()
             }));
         }
         for task in tasks {
@@ -755,13 +927,147 @@ mod tests {
         })
         .await
         .unwrap();
-        let report = refresh_by_unload(lake.as_ref(), results.as_ref(), &engine, &range, "late", 9)
-            .await
-            .unwrap();
+        let report = refresh_by_unload(
+            lake.as_ref(),
+            results.as_ref(),
+            &engine,
+            &range,
+            RefreshScope::All,
+            "late",
+            9,
+        )
+        .await
+        .unwrap();
         let event_types = report.iter().find(|t| t.table == "daily_event_types").unwrap();
         assert_eq!((event_types.days_committed, event_types.days_superseded), (0, 1));
         let (state, _) = read_state(lake.as_ref(), &GOLD[4], "2026-03-06").await.unwrap();
         assert_eq!(state.lineage, newer, "the newer refresh stands");
+    }
+
+    /// Appends one file to silver day `value` (a new commit, a new version).
+    async fn append_silver(lake: &MemoryBlobStore, value: &str, name: &str) {
+        let key = format!(
+            "processed/netflix/processed_partitioned/event_date={value}/part-{name}.snappy.parquet"
+        );
+        commit(lake, &SILVER, value, 0, |_| {
+            Ok(Some(Change::Append(vec![CommittedFile {
+                key: key.clone(),
+                rows: 1,
+                bytes: 1,
+                origin: FileOrigin::Append,
+            }])))
+        })
+        .await
+        .unwrap();
+    }
+
+    /// Epoch seconds of `day` at `hour`:00 UTC.
+    fn at(day_text: &str, hour: u32) -> i64 {
+        day(day_text).and_hms_opt(hour, 0, 0).unwrap().and_utc().timestamp()
+    }
+
+    fn report<'a>(reports: &'a [UnloadRefresh], table: &str) -> &'a UnloadRefresh {
+        reports.iter().find(|r| r.table == table).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_scheduled_refresh_recomputes_only_days_whose_inputs_changed() {
+        let (lake, results) =
+            (Arc::new(MemoryBlobStore::new(0)), Arc::new(MemoryBlobStore::new(0)));
+        let engine = athena(&lake, &results);
+        let range = DateRange::parse("2026-03-01", "2026-03-05").unwrap();
+        for value in ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05"] {
+            append_silver(&lake, value, "a").await;
+        }
+        let refresh = |run: &'static str, now: i64| {
+            let (lake, results, engine) = (lake.clone(), results.clone(), &engine);
+            async move {
+                refresh_by_unload(
+                    lake.as_ref(),
+                    results.as_ref(),
+                    engine,
+                    &range,
+                    RefreshScope::Stale,
+                    run,
+                    now,
+                )
+                .await
+                .unwrap()
+            }
+        };
+        // 2026-03-06 is today: every day of the range is closed. The first run recomputes all.
+        let first = refresh("r1", at("2026-03-06", 2)).await;
+        assert!(first.iter().all(|t| t.days_committed == 5 && t.statements == 1), "{first:?}");
+        assert_eq!(visible_rows(&lake, &range).await, truth(&range));
+        // An hour later nothing changed: nothing runs on Athena, nothing is committed.
+        let ran = engine.statements().len();
+        let second = refresh("r2", at("2026-03-06", 3)).await;
+        assert!(second.iter().all(|t| t.days_fresh == 5 && t.statements == 0), "{second:?}");
+        assert_eq!(engine.statements().len(), ran, "an unchanged hour scans nothing");
+        // Late data for 2026-03-05 (and hourly appends to today, which is open): the silver
+        // tables recompute 03-04 and 03-05 (whose windows hold 03-05) in one UNLOAD; the
+        // arrival-day tables, settled, do not.
+        append_silver(&lake, "2026-03-05", "late").await;
+        append_silver(&lake, "2026-03-06", "today").await;
+        let third = refresh("r3", at("2026-03-06", 4)).await;
+        let titles = report(&third, "daily_title_engagement");
+        assert_eq!((titles.days_fresh, titles.days_committed, titles.statements), (3, 2, 1));
+        assert_eq!(report(&third, "daily_data_quality").statements, 0);
+        let (state, _) = read_state(lake.as_ref(), &GOLD[0], "2026-03-05").await.unwrap();
+        assert_eq!(
+            state.lineage,
+            BTreeMap::from([
+                ("2026-03-04".to_owned(), 1),
+                ("2026-03-05".to_owned(), 2),
+                ("2026-03-06".to_owned(), 1)
+            ])
+        );
+        // Today's appends alone do not recompute yesterday every hour ...
+        append_silver(&lake, "2026-03-06", "today-2").await;
+        let fourth = refresh("r4", at("2026-03-06", 5)).await;
+        assert!(fourth.iter().all(|t| t.statements == 0), "{fourth:?}");
+        // ... until today closes: then 03-05 is recomputed once with the whole of 03-06.
+        let fifth = refresh("r5", at("2026-03-07", 2)).await;
+        let titles = report(&fifth, "daily_title_engagement");
+        assert_eq!((titles.days_committed, titles.statements), (1, 1));
+        let (state, _) = read_state(lake.as_ref(), &GOLD[0], "2026-03-05").await.unwrap();
+        assert_eq!(state.lineage.get("2026-03-06"), Some(&2));
+        assert_eq!(visible_rows(&lake, &range).await, truth(&range));
+        // A forced refresh recomputes every day.
+        let forced = refresh_by_unload(
+            lake.as_ref(),
+            results.as_ref(),
+            &engine,
+            &range,
+            RefreshScope::All,
+            "r6",
+            at("2026-03-07", 3),
+        )
+        .await
+        .unwrap();
+        assert!(forced.iter().all(|t| t.days_committed == 5 && t.days_fresh == 0));
+    }
+
+    #[test]
+    fn an_arrival_day_is_refreshed_until_a_refresh_saw_it_settled() {
+        let silver = BTreeMap::new();
+        let never = PartitionState::empty("daily_data_quality", "ingest_date", "2026-03-05");
+        let committed = |started_at: i64| PartitionState {
+            version: 1,
+            lineage: day_lineage(GoldSource::Arrivals, day("2026-03-05"), &silver, started_at),
+            ..never.clone()
+        };
+        let stale = |state: &PartitionState, now: i64| {
+            needs_refresh(GoldSource::Arrivals, day("2026-03-05"), state, &silver, now)
+        };
+        assert!(stale(&never, at("2026-03-07", 0)), "never refreshed");
+        // Refreshed while the day was open, or in the hour after: its last objects may still
+        // have been in flight.
+        assert!(stale(&committed(at("2026-03-05", 12)), at("2026-03-05", 13)));
+        assert!(stale(&committed(at("2026-03-06", 0)), at("2026-03-06", 2)));
+        // Refreshed once settled: done.
+        assert!(!stale(&committed(at("2026-03-06", 1)), at("2026-03-06", 2)));
+        assert!(!stale(&committed(at("2026-03-08", 1)), at("2026-03-09", 2)));
     }
 
     /// The refresh this module replaced (delete a day's gold objects, then `INSERT INTO` with
@@ -791,6 +1097,20 @@ mod tests {
             let files = lake.list(&day_prefix).await.unwrap().len();
             assert_eq!(files, if run == 0 { 1 } else { 0 }, "run {run}");
         }
+    }
+
+    #[test]
+    fn runs_split_at_gaps() {
+        let days: BTreeSet<NaiveDate> =
+            ["2026-01-01", "2026-01-02", "2026-01-04"].into_iter().map(day).collect();
+        assert_eq!(
+            DateRange::runs(&days),
+            [
+                DateRange::parse("2026-01-01", "2026-01-02").unwrap(),
+                DateRange::day(day("2026-01-04"))
+            ]
+        );
+        assert!(DateRange::runs(&BTreeSet::new()).is_empty());
     }
 
     #[test]

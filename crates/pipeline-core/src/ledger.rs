@@ -7,6 +7,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+/// Distinct unknown field names a ledger counts by name ([`Ledger::schema_drift`]).
+pub const MAX_SCHEMA_DRIFT_FIELDS: usize = 64;
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
 /// One silver output of a raw object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerOutput {
@@ -48,8 +55,15 @@ pub struct Ledger {
     pub quarantine_outputs: Vec<QuarantineOutput>,
     /// Quarantined rows per reason code.
     pub quarantined_by_reason: BTreeMap<String, u64>,
-    /// Valid records carrying each unknown field (schema drift).
+    /// Valid records carrying each unknown field (schema drift): at most
+    /// [`MAX_SCHEMA_DRIFT_FIELDS`] names per object.
     pub schema_drift: BTreeMap<String, u64>,
+    /// Unknown fields of valid records not counted in `schema_drift` by name: names past the
+    /// object's first [`MAX_SCHEMA_DRIFT_FIELDS`], or past a record's first
+    /// [`event_model::validate::MAX_UNKNOWN_FIELD_NAMES`]. A hostile producer sending
+    /// thousands of field names thus costs a ledger of bounded size. Absent when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub schema_drift_unlisted: u64,
     /// The digest every output key of this object embeds.
     pub digest: String,
     /// ETag (or content hash) of the raw object that was processed.

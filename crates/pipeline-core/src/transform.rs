@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::keys::{
     date_of, firehose_arrival_ts, object_digest, processed_key, quarantine_key, rfc3339,
 };
-use crate::ledger::{Ledger, LedgerOutput, QuarantineOutput};
+use crate::ledger::{Ledger, LedgerOutput, QuarantineOutput, MAX_SCHEMA_DRIFT_FIELDS};
 use crate::ports::BlobReader;
 
 /// The raw object being transformed.
@@ -120,6 +120,7 @@ pub fn transform_object(
         QuarantineWriter::new(&config.staging_dir, config.row_group_rows, config.batch_rows);
     let mut seen: HashSet<u128> = HashSet::new();
     let mut schema_drift: BTreeMap<String, u64> = BTreeMap::new();
+    let mut schema_drift_unlisted = 0u64;
     let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
     let (mut records_in, mut written, mut duplicates) = (0u64, 0u64, 0u64);
 
@@ -134,8 +135,16 @@ pub fn transform_object(
                             duplicates += 1;
                             continue;
                         }
+                        schema_drift_unlisted +=
+                            (validated.unknown_field_count - validated.unknown_fields.len()) as u64;
                         for field in validated.unknown_fields {
-                            *schema_drift.entry(field).or_default() += 1;
+                            if schema_drift.len() < MAX_SCHEMA_DRIFT_FIELDS
+                                || schema_drift.contains_key(&field)
+                            {
+                                *schema_drift.entry(field).or_default() += 1;
+                            } else {
+                                schema_drift_unlisted += 1;
+                            }
                         }
                         let event_date = validated.event.event_date();
                         let writer = match partitions.get_mut(&event_date) {
@@ -194,6 +203,7 @@ pub fn transform_object(
         quarantine_outputs,
         quarantined_by_reason: by_reason,
         schema_drift,
+        schema_drift_unlisted,
         digest,
         source_etag: source.etag.clone(),
         bytes_in: decoder.compressed_bytes(),

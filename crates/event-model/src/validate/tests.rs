@@ -79,6 +79,82 @@ fn unknown_fields_are_counted_once_each_and_dropped() {
 }
 
 #[test]
+fn a_leading_byte_order_mark_is_ignored() {
+    let policy = ValidationPolicy::default();
+    let plain = good().to_string();
+    let with_bom = [b"\xEF\xBB\xBF".as_slice(), plain.as_bytes()].concat();
+    let valid = validate_record(&with_bom, ARRIVAL, &policy).unwrap();
+    assert_eq!(valid.event, check(&good()).unwrap().event);
+    // Only one, and only at the start.
+    let twice = [b"\xEF\xBB\xBF\xEF\xBB\xBF".as_slice(), plain.as_bytes()].concat();
+    assert_eq!(
+        validate_record(&twice, ARRIVAL, &policy).unwrap_err().reason,
+        ReasonCode::MalformedJson
+    );
+    let inside = [b" \xEF\xBB\xBF".as_slice(), plain.as_bytes()].concat();
+    assert_eq!(
+        validate_record(&inside, ARRIVAL, &policy).unwrap_err().reason,
+        ReasonCode::MalformedJson
+    );
+}
+
+#[test]
+fn a_field_named_twice_is_invalid_field_whichever_field_it_is() {
+    let policy = ValidationPolicy::default();
+    let plain = good().to_string();
+    let body = plain.strip_suffix('}').unwrap();
+    for field in CONTRACT_FIELDS.iter().copied().chain(["experiment"]) {
+        let once = if good().get(field).is_some() {
+            body.to_owned()
+        } else {
+            format!("{body},\"{field}\":1")
+        };
+        // The same value twice is still ambiguous to a reader that rejects repeats.
+        let line =
+            format!("{once},\"{field}\":{}}}", good().get(field).cloned().unwrap_or(json!(1)));
+        let rejection = validate_record(line.as_bytes(), ARRIVAL, &policy).unwrap_err();
+        assert_eq!(rejection.reason, ReasonCode::InvalidField, "{field}: {line}");
+        assert!(rejection.detail.contains(field), "{field}: {}", rejection.detail);
+    }
+    // A repeat spelled with an escape is the same name once decoded.
+    let line = format!("{body},\"event\\u005fid\":\"e-2\"}}");
+    let rejection = validate_record(line.as_bytes(), ARRIVAL, &policy).unwrap_err();
+    assert_eq!(
+        (rejection.reason, rejection.detail.contains("event_id")),
+        (ReasonCode::InvalidField, true)
+    );
+    // Broken JSON is still MALFORMED_JSON, even with a repeat before the fault.
+    let line = format!("{body},\"event_id\":\"e-2\",}}");
+    assert_eq!(
+        validate_record(line.as_bytes(), ARRIVAL, &policy).unwrap_err().reason,
+        ReasonCode::MalformedJson
+    );
+}
+
+#[test]
+fn thousands_of_unknown_fields_are_counted_but_only_a_few_are_named() {
+    // A hostile but legal record: 60,000 distinct unknown fields, about 0.8 MB. Each name is
+    // checked for repeats in a hash set (the old code scanned a list per name: quadratic,
+    // seconds per record), and only the first names are kept.
+    let plain = good().to_string();
+    let mut line = plain.strip_suffix('}').unwrap().to_owned();
+    for index in 0..60_000 {
+        line.push_str(&format!(",\"drift_{index:06}\":0"));
+    }
+    line.push('}');
+    assert!(line.len() < MAX_RECORD_BYTES);
+    let valid = validate_record(line.as_bytes(), ARRIVAL, &ValidationPolicy::default()).unwrap();
+    assert_eq!(valid.unknown_field_count, 60_000);
+    assert_eq!(valid.unknown_fields.len(), MAX_UNKNOWN_FIELD_NAMES);
+    assert_eq!(valid.unknown_fields[0], "drift_000000");
+    // A long name is reported cut, at a character boundary.
+    let long = "é".repeat(200);
+    let valid = check(&with(&long, json!(1))).unwrap();
+    assert_eq!(valid.unknown_fields, vec!["é".repeat(MAX_UNKNOWN_FIELD_NAME_BYTES / 2)]);
+    assert_eq!(valid.unknown_field_count, 1);
+}
+
+#[test]
 fn malformed_json() {
     let policy = ValidationPolicy::default();
     for line in [&b"{"[..], b"not json", b"[1,2]", b"\"x\"", b"42", b"{} {}", b"{\"a\":1,}"] {

@@ -1,7 +1,10 @@
 //! `handle(event, &Deps)`: one named query on Athena, rows back as JSON; or the gold refresh
-//! (`{"refresh_gold": true, "from"?, "to"?}`): every table of `sql/gold/` recomputed for the
-//! given days (default yesterday and today, UTC) with `UNLOAD` into a fresh prefix, then each
-//! day committed to its symlink manifest ([`pipeline_core::gold::refresh_by_unload`]). Each
+//! (`{"refresh_gold": true, "from"?, "to"?, "scope"?, "open_day"?}`): the tables of `sql/gold/`
+//! recomputed for the given days with `UNLOAD` into a fresh prefix, then each day committed to
+//! its symlink manifest ([`pipeline_core::gold::refresh_by_unload`]). Without days (the
+//! schedule), the refresh looks at the last [`DEFAULT_REFRESH_DAYS`] closed days (and today
+//! with `open_day`) and recomputes only those whose inputs changed since their last commit
+//! (`scope: "stale"`); with days, it recomputes every one of them (`scope: "all"`). Each
 //! invocation attempt gets its own run id, so its `ClientRequestToken`s are new: a retry
 //! recomputes instead of receiving an earlier execution's (empty) answer.
 //!
@@ -19,7 +22,7 @@ use aws_adapters::AthenaEngine;
 use lambda_runtime::LambdaEvent;
 use lambda_support::metrics::names;
 use lambda_support::{LambdaError, MetricSink, Result, StdoutEmf};
-use pipeline_core::gold::{refresh_by_unload, DateRange, UnloadRefresh};
+use pipeline_core::gold::{refresh_by_unload, DateRange, RefreshScope, UnloadRefresh};
 use pipeline_core::metrics::Metric;
 use pipeline_core::ports::BlobStore;
 use pipeline_core::ports::{QueryEngine, ResultColumn, Statement};
@@ -97,13 +100,28 @@ pub struct QueryRequest {
     /// Refresh the gold tables instead of running a query.
     #[serde(default)]
     pub refresh_gold: bool,
-    /// With `refresh_gold`: the first day to refresh (`YYYY-MM-DD`, default yesterday UTC).
+    /// With `refresh_gold`: the first day to refresh (`YYYY-MM-DD`; default
+    /// [`DEFAULT_REFRESH_DAYS`] days before today, UTC).
     #[serde(default)]
     pub from: Option<String>,
-    /// With `refresh_gold`: the last day to refresh (inclusive, default today UTC).
+    /// With `refresh_gold`: the last day to refresh (inclusive; default yesterday, UTC, or
+    /// today with `open_day`).
     #[serde(default)]
     pub to: Option<String>,
+    /// With `refresh_gold`: `"stale"` recomputes only the days whose inputs changed since their
+    /// last commit, `"all"` every day. Default: `"all"` when `from` or `to` is given (a repair
+    /// or backfill), `"stale"` otherwise (the schedule).
+    #[serde(default)]
+    pub scope: Option<RefreshScope>,
+    /// With `refresh_gold` and no `to`: include today (UTC), which is still filling. Today then
+    /// changes between any two runs and is recomputed by every run (docs/cost.md prices it).
+    #[serde(default)]
+    pub open_day: bool,
 }
+
+/// The closed days a scheduled refresh looks at: late data for older days needs an explicit
+/// range (silver accepts events up to `max_event_age`, 30 days, old).
+pub const DEFAULT_REFRESH_DAYS: u64 = 7;
 
 /// The longest range one gold refresh accepts: a backfill of more is split by the caller.
 pub const MAX_REFRESH_DAYS: i64 = 31;
@@ -119,6 +137,8 @@ pub struct GoldRefreshResponse {
     pub to: String,
     /// The run id (unique to this invocation attempt): the UNLOAD prefix and token nonce.
     pub run_id: String,
+    /// Which days were recomputed: `stale` or `all`.
+    pub scope: RefreshScope,
     /// Per table, in refresh order.
     pub tables: Vec<UnloadRefresh>,
     /// Bytes Athena scanned in all.
@@ -154,15 +174,20 @@ pub struct QueryResponse {
     pub engine_ms: Option<u64>,
 }
 
-/// The days a refresh covers: `from`..`to`, defaulting to yesterday and today (UTC) of `now`.
-pub fn refresh_range(request: &QueryRequest, now: chrono::NaiveDate) -> Result<DateRange> {
+/// The days a refresh covers: `from`..`to`, defaulting to the [`DEFAULT_REFRESH_DAYS`] days
+/// before `today` (UTC), and `today` itself with `open_day`.
+pub fn refresh_range(request: &QueryRequest, today: chrono::NaiveDate) -> Result<DateRange> {
     let day = |text: &Option<String>, default: chrono::NaiveDate| match text {
         Some(text) => pipeline_core::gold::parse_day(text)
             .map_err(|error| LambdaError::Payload(error.to_string())),
         None => Ok(default),
     };
-    let to = day(&request.to, now)?;
-    let from = day(&request.from, to.pred_opt().unwrap_or(to))?;
+    let yesterday = today.pred_opt().unwrap_or(today);
+    let to = day(&request.to, if request.open_day { today } else { yesterday })?;
+    let from = day(
+        &request.from,
+        today.checked_sub_days(chrono::Days::new(DEFAULT_REFRESH_DAYS)).unwrap_or(today).min(to),
+    )?;
     let range =
         DateRange::new(from, to).map_err(|error| LambdaError::Payload(error.to_string()))?;
     let days = (range.to - range.from).num_days() + 1;
@@ -177,8 +202,15 @@ pub fn refresh_range(request: &QueryRequest, now: chrono::NaiveDate) -> Result<D
 /// Handles one invocation.
 pub async fn handle(event: LambdaEvent<QueryRequest>, deps: &Deps) -> Result<Response> {
     let request = event.payload;
-    if !request.refresh_gold && (request.from.is_some() || request.to.is_some()) {
-        return Err(LambdaError::Payload("from and to go with refresh_gold".into()));
+    if !request.refresh_gold
+        && (request.from.is_some()
+            || request.to.is_some()
+            || request.scope.is_some()
+            || request.open_day)
+    {
+        return Err(LambdaError::Payload(
+            "from, to, scope and open_day go with refresh_gold".into(),
+        ));
     }
     let name = match (&request.query, request.refresh_gold) {
         (Some(_), true) => {
@@ -186,7 +218,13 @@ pub async fn handle(event: LambdaEvent<QueryRequest>, deps: &Deps) -> Result<Res
         }
         (None, true) => {
             let range = refresh_range(&request, chrono::Utc::now().date_naive())?;
-            return refresh(range, &run_id(&event.context.request_id), deps)
+            let scope =
+                request.scope.unwrap_or(if request.from.is_some() || request.to.is_some() {
+                    RefreshScope::All
+                } else {
+                    RefreshScope::Stale
+                });
+            return refresh(range, scope, &run_id(&event.context.request_id), deps)
                 .await
                 .map(Response::Gold);
         }
@@ -246,7 +284,12 @@ pub fn run_id(request_id: &str) -> String {
     )
 }
 
-async fn refresh(range: DateRange, run_id: &str, deps: &Deps) -> Result<GoldRefreshResponse> {
+async fn refresh(
+    range: DateRange,
+    scope: RefreshScope,
+    run_id: &str,
+    deps: &Deps,
+) -> Result<GoldRefreshResponse> {
     let store = deps.gold_store.as_ref().ok_or_else(|| {
         LambdaError::Config("refresh_gold needs PROCESSED_BUCKET (where gold lives)".into())
     })?;
@@ -261,6 +304,7 @@ async fn refresh(range: DateRange, run_id: &str, deps: &Deps) -> Result<GoldRefr
         results.as_ref(),
         deps.engine.as_ref(),
         &range,
+        scope,
         run_id,
         now,
     )
@@ -273,6 +317,7 @@ async fn refresh(range: DateRange, run_id: &str, deps: &Deps) -> Result<GoldRefr
         from: range.from.to_string(),
         to: range.to.to_string(),
         run_id: run_id.to_owned(),
+        scope,
         tables,
         bytes_scanned,
     })
@@ -448,8 +493,23 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(manifest.len(), 1);
-        assert!(manifest[0].contains(&format!("/unload/{}/event_date=2026-01-02/", runs[1])));
+        assert!(
+            manifest[0].contains(&format!("/unload/{}/2026-01-02/event_date=2026-01-02/", runs[1]))
+        );
         assert_eq!(metrics.total(names::BYTES_SCANNED), Some(2.0 * 7.0 * 1_000.0));
+
+        // The scheduled shape (`scope: stale`) over the same, long-closed day: silver has
+        // not changed since the last commit and the arrival day had settled, so nothing runs.
+        let ran = athena.statements().len();
+        let payload = json!({"refresh_gold": true, "from": "2026-01-02", "to": "2026-01-02", "scope": "stale"});
+        let Response::Gold(response) = handle(invocation(payload, "req-2"), &deps).await.unwrap()
+        else {
+            panic!("a gold response")
+        };
+        assert_eq!(response.scope, RefreshScope::Stale);
+        assert!(response.tables.iter().all(|t| t.days_fresh == 1 && t.statements == 0));
+        assert_eq!(response.bytes_scanned, 0);
+        assert_eq!(athena.statements().len(), ran, "an unchanged day scans nothing");
     }
 
     fn parquet_file() -> bytes::Bytes {
@@ -471,15 +531,21 @@ mod tests {
     }
 
     #[test]
-    fn the_default_refresh_is_yesterday_and_today() {
+    fn the_default_refresh_is_the_last_closed_week_and_today_only_when_asked() {
         let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         let request = QueryRequest { refresh_gold: true, ..QueryRequest::default() };
         let range = refresh_range(&request, today).unwrap();
         assert_eq!(
             (range.from.to_string(), range.to.to_string()),
-            ("2026-02-28".into(), "2026-03-01".into())
+            ("2026-02-22".into(), "2026-02-28".into())
         );
+        let open = QueryRequest { open_day: true, ..request.clone() };
+        assert_eq!(refresh_range(&open, today).unwrap().to.to_string(), "2026-03-01");
         let request = QueryRequest { to: Some("2026-01-10".into()), ..request };
-        assert_eq!(refresh_range(&request, today).unwrap().from.to_string(), "2026-01-09");
+        let range = refresh_range(&request, today).unwrap();
+        assert_eq!(
+            (range.from.to_string(), range.to.to_string()),
+            ("2026-01-10".into(), "2026-01-10".into())
+        );
     }
 }

@@ -6,7 +6,9 @@
 //!
 //! Payloads: `{"query": "top_titles"}`, optionally with `"params": ["'2024-01-01'"]` bound
 //! to `?` placeholders as Athena execution parameters; or `{"refresh_gold": true}` for the
-//! hourly gold refresh (the gold layer is not built yet: it fails with a clear error).
+//! incremental gold refresh (`"from"`, `"to"`, `"scope"`, `"open_day"` optional): the gold
+//! days whose inputs changed, or every day of a given range, recomputed with Athena `UNLOAD`
+//! and committed (see [`handler`]).
 //!
 //! - [`config`]: typed environment configuration;
 //! - [`handler`]: `handle(event, &Deps)`.

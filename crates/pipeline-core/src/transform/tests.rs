@@ -271,3 +271,29 @@ proptest! {
         prop_assert_eq!(rows, ledger.written + ledger.quarantined);
     }
 }
+
+#[test]
+fn a_producer_sending_thousands_of_field_names_gets_a_ledger_of_bounded_size() {
+    // 200 records, each with 50 unknown fields of its own: 10,000 distinct names. Every record
+    // is still written; the ledger names the first fields and counts the rest.
+    let records: Vec<String> = (0..200)
+        .map(|record| {
+            let mut value = event(&format!("e{record}"), ARRIVAL - 10);
+            for field in 0..50 {
+                value[format!("drift_{record}_{field}")] = json!(field);
+            }
+            value.to_string()
+        })
+        .collect();
+    let (output, _staging) = run(&source(), &gzip(&lines(&records)));
+    let ledger = &output.ledger;
+    assert_eq!((ledger.written, ledger.quarantined), (200, 0));
+    assert_eq!(ledger.schema_drift.len(), crate::ledger::MAX_SCHEMA_DRIFT_FIELDS);
+    let named: u64 = ledger.schema_drift.values().sum();
+    assert_eq!(named + ledger.schema_drift_unlisted, 10_000, "every unknown field is counted");
+    let json = serde_json::to_string(ledger).unwrap();
+    assert!(json.len() < 16 * 1024, "ledger of {} bytes", json.len());
+    // An object without drift keeps the ledger's old shape.
+    let (plain, _staging) = run(&source(), &gzip(&lines(&[event("x", ARRIVAL - 10).to_string()])));
+    assert!(!serde_json::to_string(&plain.ledger).unwrap().contains("schema_drift_unlisted"));
+}

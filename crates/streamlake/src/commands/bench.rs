@@ -5,6 +5,12 @@
 //! port and requests every JSON endpoint over real HTTP, one request at a time (one warm-up,
 //! then `--iterations` timed requests each), reporting the median, p95 and max per endpoint.
 //!
+//! `bench gold-scan --lake DIR` measures what the gold refresh reads: every gold query run on
+//! DataFusion over the lake's committed files, for one day and for a run of three days, with
+//! the bytes its scans fetched (Athena bills the same Parquet column chunks as "data
+//! scanned"), per million events of the days refreshed. docs/cost.md prices the refresh from
+//! these numbers.
+//!
 //! `bench transform --input FILE` runs the real transform on the same input several times,
 //! in this one process, staging outputs in a temporary directory, and reports the median
 //! time, events/s, MB/s (compressed and decompressed) and the process's peak RSS.
@@ -43,6 +49,12 @@ pub enum BenchTarget {
         #[arg(long, default_value_t = 5)]
         iterations: usize,
     },
+    /// Bytes the gold queries read per refreshed day (what an Athena refresh is billed).
+    GoldScan {
+        /// Lake directory (ingested: committed silver, quarantine, ledgers).
+        #[arg(long, default_value_os_t = crate::default_lake())]
+        lake: PathBuf,
+    },
     /// Request every dashboard JSON endpoint repeatedly over HTTP.
     Serve {
         /// Lake directory (ingested, with gold).
@@ -75,7 +87,116 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
         BenchTarget::Serve { lake, iterations, query } => {
             bench_serve(lake, iterations.max(1), &query).await
         }
+        BenchTarget::GoldScan { lake } => bench_gold_scan(lake).await,
     }
+}
+
+/// Athena's price per byte scanned: $5 per TB (10^12 bytes).
+const ATHENA_USD_PER_BYTE: f64 = 5.0 / 1e12;
+/// Athena's minimum billed scan per query.
+const ATHENA_MIN_BYTES: u64 = 10 * 1_000_000;
+
+async fn bench_gold_scan(lake_dir: PathBuf) -> Result<ExitCode> {
+    use pipeline_core::commit::{committed_partitions, read_state, SILVER};
+    use pipeline_core::gold::{parse_day, DateRange, GOLD_QUERIES};
+    let lake = local_runtime::Lake::open(&lake_dir)?;
+    let store = lake.store();
+    let mut events = std::collections::BTreeMap::new();
+    for value in committed_partitions(store.as_ref(), &SILVER).await? {
+        let (state, _) = read_state(store.as_ref(), &SILVER, &value).await?;
+        if let Ok(day) = parse_day(&value) {
+            events.insert(day, state.files.iter().map(|file| file.rows).sum::<u64>());
+        }
+    }
+    // Days with a whole read window (a neighbour either side), so that one day's refresh reads
+    // what it would in a steady stream.
+    let days: Vec<_> = events.keys().copied().collect();
+    let inner: Vec<_> = days.windows(3).map(|w| w[1]).collect();
+    anyhow::ensure!(
+        inner.len() >= 3,
+        "{} has {} silver days; gold-scan needs at least 5 (ingest a longer lake)",
+        lake_dir.display(),
+        days.len()
+    );
+    let engine = local_runtime::LocalQueryEngine::open(lake.root()).await?;
+    println!(
+        "gold-scan: lake {} ({} silver days, {} events); bytes each gold query reads to refresh one day (median over {} days with both neighbours) and a run of three days",
+        lake_dir.display(),
+        days.len(),
+        events.values().sum::<u64>(),
+        inner.len()
+    );
+    println!(
+        "  {:<36} {:>12} {:>14} {:>12} {:>14} {:>12}",
+        "table", "1 day MB", "MB/M events", "3 days MB", "MB/M events", "$/M events"
+    );
+    let (mut one_total, mut three_total) = (0.0, 0.0);
+    for query in &GOLD_QUERIES {
+        let mut one_day = Vec::new();
+        let mut three_days = Vec::new();
+        for (index, day) in inner.iter().enumerate() {
+            let range = DateRange::day(*day);
+            let scan = engine.scan(&query.bound_sql(&range)?).await?;
+            let day_events = events.get(day).copied().unwrap_or(0).max(1);
+            one_day.push((scan.bytes_scanned, day_events));
+            if index >= 2 {
+                let range = DateRange::new(inner[index - 2], *day)?;
+                let scan = engine.scan(&query.bound_sql(&range)?).await?;
+                // Per event of one (average) day of the run: what a daily run that recomputes
+                // three days costs per event arriving that day.
+                let run_events: u64 = range.days().filter_map(|d| events.get(&d)).sum();
+                three_days.push((scan.bytes_scanned, (run_events / 3).max(1)));
+            }
+        }
+        let median = |mut samples: Vec<(u64, u64)>| -> (f64, f64) {
+            samples.sort_by(|a, b| (a.0 as f64 / a.1 as f64).total_cmp(&(b.0 as f64 / b.1 as f64)));
+            let (bytes, n) = samples[samples.len() / 2];
+            (bytes as f64 / 1e6, bytes as f64 / n as f64)
+        };
+        let (one_mb, one_per_event) = median(one_day);
+        let (three_mb, three_per_event) = median(three_days);
+        one_total += one_per_event;
+        three_total += three_per_event;
+        println!(
+            "  {:<36} {:>12.2} {:>14.2} {:>12.2} {:>14.2} {:>12.5}",
+            query.table.name,
+            one_mb,
+            one_per_event,
+            three_mb,
+            three_per_event,
+            three_per_event * 1e6 * ATHENA_USD_PER_BYTE
+        );
+    }
+    println!(
+        "  {:<36} {:>12} {:>14.2} {:>12} {:>14.2} {:>12.5}",
+        "all gold tables",
+        "",
+        one_total,
+        "",
+        three_total,
+        three_total * 1e6 * ATHENA_USD_PER_BYTE
+    );
+    // The ledgers are JSON (unpartitioned): DataFusion's JSON scan reports no bytes, and
+    // Athena reads every object whole, so daily_data_quality scans all of them, every run.
+    let mut ledger_bytes = 0u64;
+    let mut ledgers = 0u64;
+    for entry in std::fs::read_dir(lake.root().join("ledger/netflix"))? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().ends_with(".json") {
+            ledger_bytes += entry.metadata()?.len();
+            ledgers += 1;
+        }
+    }
+    println!(
+        "  daily_data_quality reads every ledger whole (JSON, not partitioned): {ledgers} ledgers, {:.2} MB, {:.0} bytes per raw object",
+        ledger_bytes as f64 / 1e6,
+        ledger_bytes as f64 / ledgers.max(1) as f64
+    );
+    println!(
+        "  (1 day: bytes a one-day refresh reads (silver D-1..D+1) per event of the day. 3 days: bytes a three-day run reads (D-3..D+1) per event of one of its days, i.e. per event arriving on the day a daily run refreshes three days; $/M at $5/TB. Athena bills at least {} MB per query.)",
+        ATHENA_MIN_BYTES / 1_000_000
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// One HTTP/1.1 GET over a fresh connection: (status, body bytes).

@@ -667,6 +667,7 @@ mod tests {
             quarantine_outputs: vec![],
             quarantined_by_reason: Default::default(),
             schema_drift: Default::default(),
+            schema_drift_unlisted: 0,
             digest: "d".into(),
             source_etag: "e".into(),
             bytes_in: 1,

@@ -13,8 +13,10 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::extract::Request;
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use clap::Args;
@@ -124,6 +126,40 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], body)
 }
 
+/// Whether `host` (a `Host` header: name and optional port) names this machine's loopback
+/// interface: `127.0.0.1`, `localhost` or `[::1]`.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split_once(']').map_or("", |(name, _)| name),
+        None => match host.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => host,
+        },
+    };
+    name.eq_ignore_ascii_case("localhost") || name == "127.0.0.1" || name == "::1"
+}
+
+/// Refuses requests whose `Host` is not loopback, with 421 Misdirected Request. The server
+/// binds 127.0.0.1, but a web page can rebind its own host name to 127.0.0.1 (DNS
+/// rebinding) and then read the API as same-origin; its requests still carry that name, so
+/// checking `Host` closes it. Browsers, curl and the dashboard itself send `127.0.0.1:<port>`
+/// or `localhost:<port>`.
+async fn require_loopback_host(request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| request.uri().authority().map(|authority| authority.as_str()));
+    match host {
+        Some(host) if is_loopback_host(host) => next.run(request).await,
+        _ => (
+            StatusCode::MISDIRECTED_REQUEST,
+            "The StreamLake dashboard answers only to 127.0.0.1, localhost and [::1] (the Host header).\n",
+        )
+            .into_response(),
+    }
+}
+
 /// The dashboard's routes.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -142,6 +178,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/rejections", get(api::rejections))
         .route("/api/data_quality", get(api::data_quality))
         .route("/api/health", get(api::health))
+        .layer(axum::middleware::from_fn(require_loopback_host))
         .with_state(state)
 }
 
@@ -193,4 +230,52 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
         .await
         .context("serving the dashboard")?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn app(lake: &std::path::Path) -> Router {
+        router(Arc::new(AppState {
+            lake_root: lake.to_path_buf(),
+            as_of: AsOf::Now,
+            thresholds: Thresholds::default(),
+            ledgers: Mutex::new(LedgerIndex::default()),
+        }))
+    }
+
+    async fn status(app: Router, host: Option<&str>) -> StatusCode {
+        let mut request = axum::http::Request::builder().uri("/");
+        if let Some(host) = host {
+            request = request.header(header::HOST, host);
+        }
+        app.oneshot(request.body(Body::empty()).unwrap()).await.unwrap().status()
+    }
+
+    #[tokio::test]
+    async fn only_loopback_host_names_are_served() {
+        let lake = tempfile::tempdir().unwrap();
+        for host in ["127.0.0.1:8080", "127.0.0.1", "localhost:8080", "LOCALHOST", "[::1]:8080"] {
+            assert_eq!(status(app(lake.path()), Some(host)).await, StatusCode::OK, "{host}");
+        }
+        // A rebound name, look-alikes, and no Host at all.
+        for host in [
+            Some("attacker.example:8080"),
+            Some("127.0.0.1.attacker.example"),
+            Some("localhost.attacker.example:8080"),
+            Some("[::2]:8080"),
+            Some("127.0.0.1:80:80"),
+            None,
+        ] {
+            assert_eq!(
+                status(app(lake.path()), host).await,
+                StatusCode::MISDIRECTED_REQUEST,
+                "{host:?}"
+            );
+        }
+    }
 }
