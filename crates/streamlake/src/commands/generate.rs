@@ -70,7 +70,8 @@ pub struct GenerationShape {
     /// Random seed: the same seed and start date give the same lake, byte for byte.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// First simulated day (UTC, YYYY-MM-DD). Default: `days` before today.
+    /// First simulated day (UTC, YYYY-MM-DD). Default: `days` + 4 days before today, so that
+    /// every simulated arrival (clean events are delivered up to 3 days late) is in the past.
     #[arg(long)]
     pub start_date: Option<NaiveDate>,
     /// Fraction of events the producer sends twice (Firehose-style duplicates).
@@ -91,12 +92,21 @@ pub struct GenerationShape {
     pub buffer_interval: i64,
 }
 
+/// Whole days between the end of the default window and today: the longest delivery lag
+/// ([`event_generator::MAX_LAG_SECS`], 3 days) plus one day for sessions that run past the
+/// window's last midnight, so that no raw object of a default lake arrives after now (the
+/// health panel flags arrivals in the future as clock skew).
+pub const DEFAULT_WINDOW_GAP_DAYS: u64 =
+    (event_generator::MAX_LAG_SECS as u64).div_ceil(86_400) + 1;
+
+/// The default first day of a `days`-day window generated on `today`.
+pub fn default_start(today: NaiveDate, days: u32) -> NaiveDate {
+    today - chrono::Days::new(u64::from(days) + DEFAULT_WINDOW_GAP_DAYS)
+}
+
 impl GenerationShape {
     fn start(&self) -> NaiveDate {
-        self.start_date.unwrap_or_else(|| {
-            let today = chrono::Utc::now().date_naive();
-            today - chrono::Days::new(u64::from(self.days))
-        })
+        self.start_date.unwrap_or_else(|| default_start(chrono::Utc::now().date_naive(), self.days))
     }
 }
 
@@ -191,4 +201,25 @@ pub async fn run(args: GenerateArgs) -> Result<ExitCode> {
         generated.seconds,
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A default lake's latest possible arrival (a session starting at the window's last
+    /// instant, running a day, its last event delivered as late as the generator delivers
+    /// anything) is no later than the start of today: nothing arrives in the future.
+    #[test]
+    fn the_default_window_ends_early_enough_that_every_arrival_is_past() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        for days in [1, 3, 14] {
+            let start = default_start(today, days);
+            let start_ts = start.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp();
+            let latest_arrival =
+                start_ts + i64::from(days) * 86_400 + 86_400 + event_generator::MAX_LAG_SECS;
+            let today_ts = today.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp();
+            assert!(latest_arrival <= today_ts, "{days} days from {start}");
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //!
 //! | check | green when |
 //! |---|---|
-//! | `raw_arrivals` | the newest raw object arrived at most `max_raw_age` before "now" |
+//! | `raw_arrivals` | the newest raw object arrived at most `max_raw_age` before "now", and not more than `max_clock_skew` after it (an arrival in the future is a producer or key clock problem, or a lake generated past the present) |
 //! | `transform_backlog` | every raw object has a ledger |
 //! | `processed_fresh` | silver holds everything that arrived up to `max_processing_lag` before the newest arrival, and every partition it wrote is registered |
 //! | `ledgers_balance` | every ledger balances (and is readable) |
@@ -32,6 +32,9 @@ use serde::Serialize;
 pub struct Thresholds {
     /// The oldest the newest raw object may be, in seconds.
     pub max_raw_age_s: i64,
+    /// How far in the future (after "now") the newest raw object's arrival may lie, in
+    /// seconds: beyond it, the arrival times (taken from the Firehose keys) are not credible.
+    pub max_clock_skew_s: i64,
     /// The highest acceptable quarantine rate (the `quarantine_ratio` alarm's default).
     pub max_quarantine_rate: f64,
     /// How far the newest processed arrival may trail the newest raw arrival, in seconds.
@@ -47,6 +50,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Self {
             max_raw_age_s: 3_600,
+            max_clock_skew_s: 300,
             max_quarantine_rate: 0.05,
             max_processing_lag_s: 900,
             max_files_per_closed_partition: 4,
@@ -330,17 +334,32 @@ pub fn evaluate(inputs: &HealthInputs<'_>, as_of: i64, thresholds: &Thresholds) 
     checks.push(match newest_arrival {
         Some(newest) => {
             let age_s = as_of - newest;
+            let skewed = age_s < -thresholds.max_clock_skew_s;
             Check {
                 id: "raw_arrivals",
                 label: "Raw zone receives new objects",
-                ok: age_s <= thresholds.max_raw_age_s,
-                value: format!("newest {}", age(age_s)),
-                detail: format!(
-                    "{} raw objects; the newest arrived {} (threshold {} min)",
-                    thousands(inputs.raw.len() as u64),
-                    rfc3339(newest),
-                    thresholds.max_raw_age_s / 60
-                ),
+                ok: age_s <= thresholds.max_raw_age_s && !skewed,
+                value: if skewed {
+                    format!("newest {} (clock skew)", age(age_s))
+                } else {
+                    format!("newest {}", age(age_s))
+                },
+                detail: if skewed {
+                    format!(
+                        "{} raw objects; the newest says it arrived {}, {} s after the time the panel is judged at ({} s allowed): a raw key written with a wrong clock, or a lake generated past the present (judge it with --as-of latest-arrival)",
+                        thousands(inputs.raw.len() as u64),
+                        rfc3339(newest),
+                        -age_s,
+                        thresholds.max_clock_skew_s
+                    )
+                } else {
+                    format!(
+                        "{} raw objects; the newest arrived {} (threshold {} min)",
+                        thousands(inputs.raw.len() as u64),
+                        rfc3339(newest),
+                        thresholds.max_raw_age_s / 60
+                    )
+                },
             }
         }
         None => Check {
@@ -599,6 +618,13 @@ mod tests {
         let stale = evaluate(&inputs(&good), T0 + 100 + 3_601, &thresholds);
         assert!(!by_id(&stale, "raw_arrivals").ok && !stale.ok);
         assert_eq!(by_id(&stale, "raw_arrivals").value, "newest 60 min ago");
+        // An arrival in the future: green within the allowed skew, red beyond it.
+        let skew = evaluate(&inputs(&good), T0 + 100 - 300, &thresholds);
+        assert!(by_id(&skew, "raw_arrivals").ok, "{skew:#?}");
+        let future = evaluate(&inputs(&good), T0 + 100 - 301, &thresholds);
+        let check = by_id(&future, "raw_arrivals");
+        assert!(!check.ok && !future.ok);
+        assert_eq!(check.value, "newest 301 s in the future (clock skew)");
         // A raw object without a ledger.
         let health = evaluate(&inputs(&good[..1]), T0 + 160, &thresholds);
         assert!(!by_id(&health, "transform_backlog").ok);
